@@ -9,22 +9,34 @@ import (
 // protocol (wire.Proto). Messages of a protocol with no handler are counted
 // in Unhandled and dropped.
 type Mux struct {
-	handlers  map[string]Handler
+	protos    []string // a node has a handful: a slice beats a map
+	handlers  []Handler
 	Unhandled uint64
 }
 
 // NewMux returns an empty Mux.
-func NewMux() *Mux { return &Mux{handlers: map[string]Handler{}} }
+func NewMux() *Mux { return &Mux{} }
 
 // Handle routes messages of protocol proto to h, replacing any earlier one.
-func (m *Mux) Handle(proto string, h Handler) { m.handlers[proto] = h }
+func (m *Mux) Handle(proto string, h Handler) {
+	for i, p := range m.protos {
+		if p == proto {
+			m.handlers[i] = h
+			return
+		}
+	}
+	m.protos = append(m.protos, proto)
+	m.handlers = append(m.handlers, h)
+}
 
 // Receive implements Handler.
 func (m *Mux) Receive(from id.Ref, msg wire.Message) {
-	h, ok := m.handlers[wire.Proto(msg)]
-	if !ok {
-		m.Unhandled++
-		return
+	proto := wire.Proto(msg)
+	for i, p := range m.protos {
+		if p == proto {
+			m.handlers[i].Receive(from, msg)
+			return
+		}
 	}
-	h.Receive(from, msg)
+	m.Unhandled++
 }

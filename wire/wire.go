@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
@@ -50,9 +49,11 @@ type spec struct {
 	make  func() Message
 }
 
+// specs is indexed by type. It is written only by Register, which runs in
+// init functions, so reads need no lock.
 var (
-	mu    sync.RWMutex
-	specs = map[Type]spec{}
+	mu    sync.Mutex
+	specs [1 << 16]*spec
 )
 
 // Register adds a message type. proto names the protocol core that owns it
@@ -62,7 +63,7 @@ var (
 func Register(t Type, name, proto string, max int, mk func() Message) {
 	mu.Lock()
 	defer mu.Unlock()
-	if old, ok := specs[t]; ok {
+	if old := specs[t]; old != nil {
 		panic(fmt.Sprintf("wire: type %d registered twice (%s, %s)", t, old.name, name))
 	}
 	if max <= HeaderLen || max > MaxFrame {
@@ -71,14 +72,12 @@ func Register(t Type, name, proto string, max int, mk func() Message) {
 	if got := mk().WireType(); got != t {
 		panic(fmt.Sprintf("wire: %s constructor makes type %d, not %d", name, got, t))
 	}
-	specs[t] = spec{name: name, proto: proto, max: max, make: mk}
+	specs[t] = &spec{name: name, proto: proto, max: max, make: mk}
 }
 
-func lookup(t Type) (spec, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	s, ok := specs[t]
-	return s, ok
+func lookup(t Type) (*spec, bool) {
+	s := specs[t]
+	return s, s != nil
 }
 
 // Name returns the registered name of m's type ("?" if unregistered).
@@ -91,25 +90,28 @@ func Name(m Message) string {
 
 // Proto returns the protocol that owns m's type ("" if unregistered).
 func Proto(m Message) string {
-	s, _ := lookup(m.WireType())
-	return s.proto
+	if s, ok := lookup(m.WireType()); ok {
+		return s.proto
+	}
+	return ""
 }
 
 // MaxSize returns the size bound of type t (0 if unregistered).
 func MaxSize(t Type) int {
-	s, _ := lookup(t)
-	return s.max
+	if s, ok := lookup(t); ok {
+		return s.max
+	}
+	return 0
 }
 
 // Types lists the registered types in order; for tests and docs.
 func Types() []Type {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]Type, 0, len(specs))
-	for t := range specs {
-		out = append(out, t)
+	var out []Type
+	for t, s := range specs {
+		if s != nil {
+			out = append(out, Type(t))
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 

@@ -1,0 +1,200 @@
+package overlay
+
+import (
+	"time"
+
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+)
+
+// joinState tracks a join in progress.
+type joinState struct {
+	boot     id.Ref
+	nonce    uint64
+	attempt  int
+	cands    []id.Ref
+	timer    env.Timer
+	finished bool
+}
+
+// Join enters the overlay that boot belongs to. With PNS it first looks for
+// a node near this one (Castro et al., "Topology-aware routing in
+// structured peer-to-peer overlay networks"), then routes a join request to
+// its own ID through that node and builds its state from the replies of
+// the nodes on the way. boot's ID may be zero when only its address is
+// known.
+func (n *Node) Join(boot id.Ref) {
+	n.join = &joinState{boot: boot}
+	n.startJoin()
+}
+
+func (n *Node) startJoin() {
+	j := n.join
+	j.attempt++
+	j.nonce = n.next()
+	j.cands = j.cands[:0]
+	nonce := j.nonce
+	if j.timer != nil {
+		j.timer.Stop()
+	}
+	j.timer = n.after(n.cfg.JoinTimeout, func() {
+		if n.join == j && j.nonce == nonce && !j.finished {
+			n.startJoin()
+		}
+	})
+	if n.cfg.PNS && n.cfg.DiscoverySteps > 0 {
+		n.discover(j.boot, 0, 0, nonce)
+		return
+	}
+	n.sendJoin(j.boot)
+}
+
+// discover walks towards a node with a small RTT: it asks the current node
+// for its leaf set and the top rows of its routing table, probes them, and
+// moves to the nearest one while that improves.
+func (n *Node) discover(cur id.Ref, curRTT time.Duration, step int, nonce uint64) {
+	if n.join == nil || n.join.nonce != nonce {
+		return
+	}
+	if step >= n.cfg.DiscoverySteps {
+		n.sendJoin(cur)
+		return
+	}
+	// The leaf set helps at the first step only: its members are near the
+	// current node in ID, not in the network.
+	n.askState(cur, step == 0, []uint8{0, 1}, func(from id.Ref, rep *StateReply) {
+		if n.join == nil || n.join.nonce != nonce {
+			return
+		}
+		if cur.ID == id.Zero {
+			cur = from
+		}
+		cands := append(append([]id.Ref{from}, rep.Table...), rep.Leaf...)
+		best, bestRTT := cur, curRTT
+		left := 0
+		done := func() {
+			if best.ID == cur.ID || bestRTT >= curRTT && curRTT > 0 {
+				n.sendJoin(cur)
+				return
+			}
+			n.discover(best, bestRTT, step+1, nonce)
+		}
+		seen := map[id.ID]bool{n.self.ID: true}
+		for _, c := range cands {
+			if !validRef(c) || seen[c.ID] {
+				continue
+			}
+			seen[c.ID] = true
+			left++
+			c := c
+			n.probeNode(c, 1, true, func(ok bool, rtt time.Duration) {
+				if ok && (c.ID == cur.ID && curRTT == 0) {
+					curRTT = rtt
+				}
+				if ok && (bestRTT == 0 || rtt < bestRTT) {
+					best, bestRTT = c, rtt
+				}
+				left--
+				if left == 0 {
+					done()
+				}
+			})
+		}
+		if left == 0 {
+			n.sendJoin(cur)
+		}
+	})
+}
+
+// sendJoin hands the join request to via, which routes it to our ID.
+func (n *Node) sendJoin(via id.Ref) {
+	j := n.join
+	r := &Route{
+		MsgID:  n.e.Rand().Uint64() | 1,
+		Key:    n.self.ID,
+		Origin: n.self,
+		Sent:   int64(n.e.Now()),
+	}
+	r.Payload.M = &JoinRequest{Joiner: n.self, Nonce: j.nonce}
+	n.stats.RouteSent++
+	n.e.Send(via, r)
+}
+
+// joinHop is run by each node a join request passes: it sends the joiner
+// the routing-table rows that fit it and, at the last node, the leaf set.
+func (n *Node) joinHop(r *Route, final bool) {
+	req := r.Payload.M.(*JoinRequest)
+	if !validRef(req.Joiner) || req.Joiner.ID != r.Key {
+		n.stats.BadInput++
+		return
+	}
+	p := n.self.ID.SharedPrefix(req.Joiner.ID)
+	var rows []id.Ref
+	for row := 0; row <= p && row < n.table.Rows(); row++ {
+		rows = append(rows, n.table.Row(row)...)
+	}
+	rep := &JoinReply{Nonce: req.Nonce, Final: final, Table: rows}
+	if final {
+		rep.Leaf = n.leaf.All()
+	}
+	n.sendMaint(req.Joiner, rep)
+}
+
+func (n *Node) onJoinReply(from id.Ref, m *JoinReply) {
+	j := n.join
+	if j == nil || j.finished || m.Nonce != j.nonce {
+		return
+	}
+	j.cands = append(j.cands, from)
+	j.cands = append(j.cands, m.Table...)
+	if !m.Final {
+		return
+	}
+	j.cands = append(j.cands, m.Leaf...)
+	j.finished = true
+	j.timer.Stop()
+	n.leaf.Insert(from)
+	for _, r := range m.Leaf {
+		if validRef(r) && r.ID != n.self.ID {
+			n.leaf.Insert(r)
+		}
+	}
+	n.becomeJoined()
+	seen := map[id.ID]bool{}
+	for _, c := range j.cands {
+		if !validRef(c) || seen[c.ID] || c.ID == n.self.ID {
+			continue
+		}
+		seen[c.ID] = true
+		// Candidates come from live nodes' tables: an empty slot takes the
+		// first at once; with PNS later ones are probed against it.
+		n.considerTable(c, true, true)
+	}
+	// Tell everyone we know of that we are here, once the probes settle.
+	n.after(2*n.cfg.ProbeTimeout, func() {
+		for _, r := range n.known() {
+			n.sendMaint(r, &Announce{RTT: int64(n.knownRTT(r.ID))})
+		}
+		n.optimise()
+	})
+}
+
+// becomeJoined starts maintenance.
+func (n *Node) becomeJoined() {
+	if n.joined {
+		return
+	}
+	n.joined = true
+	n.stats.Joins++
+	now := n.e.Now()
+	for _, r := range n.leaf.All() {
+		n.heard[r.ID] = now
+		for _, app := range n.appList() {
+			app.LeafSetChanged(r, true)
+		}
+	}
+	n.stops = append(n.stops,
+		env.Every(n.e, n.cfg.HeartbeatPeriod, 0.1, n.heartbeat),
+		env.Every(n.e, n.cfg.TablePeriod, 0.2, n.refreshTable),
+	)
+}

@@ -1,0 +1,213 @@
+package overlay
+
+import (
+	"time"
+
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+)
+
+// probe is a liveness and RTT measurement of one node in flight.
+type probe struct {
+	ref   id.Ref
+	nonce uint64
+	sent  time.Duration
+	tries int
+	left  int
+	timer env.Timer
+	cbs   []func(ok bool, rtt time.Duration)
+}
+
+// probeNode pings ref up to tries times and calls cb with the outcome.
+// Probes of one node share one measurement. When optional is set and too
+// many probes are in flight, cb is called at once with ok=false.
+func (n *Node) probeNode(ref id.Ref, tries int, optional bool, cb func(ok bool, rtt time.Duration)) {
+	if p, ok := n.probes[ref.ID]; ok {
+		if tries > p.left {
+			p.left = tries
+		}
+		p.cbs = append(p.cbs, cb)
+		return
+	}
+	if optional && len(n.probes) >= n.cfg.MaxProbes {
+		cb(false, 0)
+		return
+	}
+	p := &probe{ref: ref, left: tries, cbs: []func(bool, time.Duration){cb}}
+	n.probes[ref.ID] = p
+	n.ping(p)
+}
+
+func (n *Node) ping(p *probe) {
+	if p.nonce != 0 {
+		delete(n.nonces, p.nonce)
+	}
+	p.nonce = n.next()
+	p.sent = n.e.Now()
+	p.tries++
+	n.nonces[p.nonce] = p.ref.ID
+	nonce := p.nonce
+	p.timer = n.after(n.cfg.ProbeTimeout, func() {
+		if p.nonce != nonce || n.probes[p.ref.ID] != p {
+			return
+		}
+		if p.tries < p.left {
+			n.ping(p)
+			return
+		}
+		n.finishProbe(p, false, 0)
+	})
+	n.sendMaint(p.ref, &Ping{Nonce: p.nonce})
+}
+
+func (n *Node) finishProbe(p *probe, ok bool, rtt time.Duration) {
+	delete(n.probes, p.ref.ID)
+	delete(n.nonces, p.nonce)
+	p.timer.Stop()
+	for _, cb := range p.cbs {
+		cb(ok, rtt)
+	}
+}
+
+func (n *Node) onPong(from id.Ref, m *Pong) {
+	who, ok := n.nonces[m.Nonce]
+	if !ok || who != from.ID {
+		return // late, duplicate or not ours
+	}
+	p := n.probes[who]
+	rtt := n.e.Now() - p.sent
+	if rtt <= 0 {
+		rtt = time.Microsecond
+	}
+	n.rtt.put(who, rtt)
+	n.alive(from)
+	n.finishProbe(p, true, rtt)
+}
+
+// alive notes that ref answered or spoke: it is not dead or suspected.
+func (n *Node) alive(ref id.Ref) {
+	n.dead.del(ref.ID)
+	delete(n.suspect, ref.ID)
+}
+
+// knownRTT returns a measured RTT for x, or 0.
+func (n *Node) knownRTT(x id.ID) time.Duration {
+	if e, ok := n.table.Lookup(x); ok && e.RTT > 0 {
+		return e.RTT
+	}
+	r, _ := n.rtt.get(x)
+	return r
+}
+
+// isDead reports whether x was declared dead within DeadMemory.
+func (n *Node) isDead(x id.ID) bool {
+	t, ok := n.dead.get(x)
+	return ok && n.e.Now()-t < n.cfg.DeadMemory
+}
+
+// consider offers ref for the leaf set and routing table. live says the
+// node has just spoken to us; otherwise it is only hearsay and is probed
+// before it is added. probeOK allows probes to compare it with a
+// routing-table incumbent.
+func (n *Node) consider(ref id.Ref, live, probeOK bool) {
+	if !validRef(ref) || ref.ID == n.self.ID || !n.joined && n.join == nil {
+		return
+	}
+	if live {
+		n.alive(ref)
+	} else if n.isDead(ref.ID) {
+		return
+	}
+	if n.leaf.Wants(ref.ID) {
+		if !live {
+			n.probeNode(ref, 1, true, func(ok bool, rtt time.Duration) {
+				if ok {
+					n.consider(ref, true, probeOK)
+				}
+			})
+			return
+		}
+		n.addLeaf(ref)
+	}
+	n.considerTable(ref, live, probeOK)
+}
+
+func (n *Node) addLeaf(ref id.Ref) {
+	if n.leaf.Insert(ref) {
+		n.heard[ref.ID] = n.e.Now()
+		// Drop monitoring of nodes pushed out of the set.
+		if len(n.heard) > 2*n.cfg.LeafSet {
+			for k := range n.heard {
+				if !n.leaf.Contains(k) {
+					delete(n.heard, k)
+				}
+			}
+		}
+		for _, app := range n.appList() {
+			app.LeafSetChanged(ref, true)
+		}
+	}
+}
+
+func (n *Node) considerTable(ref id.Ref, live, probeOK bool) {
+	row, col, ok := n.table.Slot(ref.ID)
+	if !ok {
+		return
+	}
+	cur := n.table.Get(row, col)
+	if !cur.Ref.IsZero() && cur.Ref.ID == ref.ID {
+		if cur.RTT == 0 {
+			if rtt, _ := n.rtt.get(ref.ID); rtt > 0 {
+				n.table.Set(Entry{Ref: cur.Ref, RTT: rtt})
+			}
+		}
+		return
+	}
+	if cur.Ref.IsZero() {
+		rtt, _ := n.rtt.get(ref.ID)
+		if live || rtt > 0 {
+			n.table.Set(Entry{Ref: ref, RTT: rtt})
+			return
+		}
+		if probeOK {
+			n.probeNode(ref, 1, true, func(ok bool, rtt time.Duration) {
+				if ok {
+					n.considerTable(ref, true, false)
+				}
+			})
+		}
+		return
+	}
+	if !n.cfg.PNS {
+		return
+	}
+	rtt, _ := n.rtt.get(ref.ID)
+	if rtt == 0 {
+		if probeOK {
+			n.probeNode(ref, 1, true, func(ok bool, rtt time.Duration) {
+				if ok {
+					n.considerTable(ref, true, true)
+				}
+			})
+		}
+		return
+	}
+	curRTT := cur.RTT
+	if curRTT == 0 {
+		curRTT, _ = n.rtt.get(cur.Ref.ID)
+	}
+	if curRTT == 0 {
+		if probeOK {
+			n.probeNode(cur.Ref, 1, true, func(ok bool, got time.Duration) {
+				if !ok {
+					n.table.Remove(cur.Ref.ID)
+				}
+				n.considerTable(ref, true, false)
+			})
+		}
+		return
+	}
+	if rtt < curRTT {
+		n.table.Set(Entry{Ref: ref, RTT: rtt})
+	}
+}

@@ -1,0 +1,181 @@
+package qnet
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Config configures one QUIC node. Zero fields take the defaults noted on
+// each field (DefaultConfig returns them filled in), except Key, which is
+// required.
+type Config struct {
+	// Key is the node's ed25519 private key; its public key's hash is the
+	// node ID. Required.
+	Key ed25519.PrivateKey
+	// Listen is the UDP address to bind, used for dialing too. Default
+	// "127.0.0.1:0". Give a concrete IP: the bound address is what the
+	// node advertises in Self.
+	Listen string
+	// Epoch is the instant Now counts from. Default (zero): when New runs.
+	// Nodes in one process given the same Epoch share a clock.
+	Epoch time.Time
+	// Seed seeds the node's random source together with its ID. Default 0.
+	Seed uint64
+	// Log is the node's logger. Default slog.Default(), with the node's
+	// short ID attached.
+	Log *slog.Logger
+	// MaxQueue bounds each peer's send queue in messages; a Send to a full
+	// queue is dropped and counted. Default 1024.
+	MaxQueue int
+	// BadFrameLimit is how many bad frames a connection may deliver before
+	// it is closed. Default 8.
+	BadFrameLimit int
+	// IdleTimeout closes a connection with no traffic for this long; a
+	// peer with nothing to send also forgets its dialing state after it.
+	// Default 30s.
+	IdleTimeout time.Duration
+	// HandshakeTimeout bounds the QUIC handshake idle time (the whole
+	// handshake may take twice as long). Default 5s.
+	HandshakeTimeout time.Duration
+	// KeepAlive sends keep-alive packets on open connections this often.
+	// Default 0: none, idle connections close after IdleTimeout.
+	KeepAlive time.Duration
+	// WriteTimeout bounds writing one frame to a peer (flow control can
+	// stall it); the frame is then dropped. Default 10s.
+	WriteTimeout time.Duration
+	// MaxStreams bounds the concurrent incoming unidirectional streams,
+	// that is frames being received, per connection. Default 1000.
+	MaxStreams int
+	// Shim emulates latency, loss and an upload rate limit on the node's
+	// socket. Default: none.
+	Shim Shim
+}
+
+// Shim is user-space network emulation on a node's UDP socket, applied to
+// every packet it sends. The zero value disables it.
+type Shim struct {
+	// Latency is added one way to every packet sent. Default 0.
+	Latency time.Duration
+	// LatencyFor, if set, gives the latency to a destination and
+	// overrides Latency. It is called for every packet with the shim's
+	// lock held, so it must be quick and safe to call from any goroutine.
+	LatencyFor func(to net.Addr) time.Duration
+	// Jitter adds a uniform random delay in [0, Jitter) per packet (which
+	// can reorder packets). Default 0.
+	Jitter time.Duration
+	// Loss is the fraction of sent packets dropped, in [0, 1]. Default 0.
+	Loss float64
+	// Rate is the upload rate in bits per second: packets serialise one
+	// after another at size/Rate each. Default 0: unlimited.
+	Rate int64
+	// QueueDelay, with Rate, drops a packet that would wait longer than
+	// this for the uplink (a bounded router buffer). Default 200ms.
+	QueueDelay time.Duration
+	// Seed seeds the loss and jitter draws. Default 0.
+	Seed uint64
+}
+
+// Enabled reports whether any emulation is configured.
+func (s Shim) Enabled() bool {
+	return s.Latency != 0 || s.LatencyFor != nil || s.Jitter != 0 || s.Loss != 0 || s.Rate != 0
+}
+
+const (
+	defaultListen       = "127.0.0.1:0"
+	defaultMaxQueue     = 1024
+	defaultBadFrames    = 8
+	defaultIdle         = 30 * time.Second
+	defaultHandshake    = 5 * time.Second
+	defaultWriteTimeout = 10 * time.Second
+	defaultMaxStreams   = 1000
+	defaultQueueDelay   = 200 * time.Millisecond
+)
+
+// Receive windows: a stream holds at most one frame, so its window need
+// not exceed two frames; the connection's bounds what one peer can make
+// this node buffer.
+const (
+	streamWindow    = 512 << 10
+	maxStreamWindow = 2 << 20
+	connWindow      = 1 << 20
+	maxConnWindow   = 16 << 20
+)
+
+// DefaultConfig returns a Config with every default filled in and no Key.
+func DefaultConfig() Config {
+	return Config{}.withDefaults()
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = defaultListen
+	}
+	if c.MaxQueue == 0 {
+		c.MaxQueue = defaultMaxQueue
+	}
+	if c.BadFrameLimit == 0 {
+		c.BadFrameLimit = defaultBadFrames
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = defaultIdle
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = defaultHandshake
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = defaultWriteTimeout
+	}
+	if c.MaxStreams == 0 {
+		c.MaxStreams = defaultMaxStreams
+	}
+	if c.Shim.Rate > 0 && c.Shim.QueueDelay == 0 {
+		c.Shim.QueueDelay = defaultQueueDelay
+	}
+	return c
+}
+
+// Validate reports the first problem with c, after defaults are applied.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if len(c.Key) != ed25519.PrivateKeySize {
+		errs = append(errs, fmt.Errorf("Key: need an ed25519 private key, have %d bytes", len(c.Key)))
+	}
+	if _, err := net.ResolveUDPAddr("udp", c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("Listen: %w", err))
+	}
+	positive := []struct {
+		name string
+		v    int64
+	}{
+		{"MaxQueue", int64(c.MaxQueue)},
+		{"BadFrameLimit", int64(c.BadFrameLimit)},
+		{"IdleTimeout", int64(c.IdleTimeout)},
+		{"HandshakeTimeout", int64(c.HandshakeTimeout)},
+		{"WriteTimeout", int64(c.WriteTimeout)},
+		{"MaxStreams", int64(c.MaxStreams)},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive, is %d", p.name, p.v))
+		}
+	}
+	if c.KeepAlive < 0 {
+		errs = append(errs, fmt.Errorf("KeepAlive: must not be negative"))
+	}
+	s := c.Shim
+	if s.Latency < 0 || s.Jitter < 0 || s.Rate < 0 || s.QueueDelay < 0 {
+		errs = append(errs, errors.New("Shim: Latency, Jitter, Rate and QueueDelay must not be negative"))
+	}
+	if !(s.Loss >= 0 && s.Loss <= 1) {
+		errs = append(errs, fmt.Errorf("Shim: Loss %v outside [0, 1]", s.Loss))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("qnet: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package qnet
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/almcast/alm/env"
+)
+
+func TestConfigValidate(t *testing.T) {
+	d := DefaultConfig()
+	if d.Listen != "127.0.0.1:0" || d.MaxQueue != 1024 || d.BadFrameLimit != 8 || d.MaxStreams != 1000 {
+		t.Errorf("defaults %+v", d)
+	}
+	if err := d.Validate(); err == nil || !strings.HasPrefix(err.Error(), "qnet: ") {
+		t.Errorf("missing key: err %v", err)
+	}
+	good := testConfig(t)
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []func(c *Config){
+		func(c *Config) { c.MaxQueue = -1 },
+		func(c *Config) { c.BadFrameLimit = -2 },
+		func(c *Config) { c.IdleTimeout = -time.Second },
+		func(c *Config) { c.Listen = "nonsense" },
+		func(c *Config) { c.Shim.Loss = 1.5 },
+		func(c *Config) { c.Shim.Latency = -time.Millisecond },
+	}
+	for i, f := range bad {
+		c := good
+		f(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("case %d: no error", i)
+		}
+		if _, err := New(c, func(env.Env) env.Handler { return env.HandlerFunc(nil) }); err == nil {
+			t.Errorf("case %d: New accepted it", i)
+		}
+	}
+}

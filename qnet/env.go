@@ -1,0 +1,77 @@
+package qnet
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/wire"
+)
+
+// nodeEnv is the env.Env a node's handler is built with. Its methods other
+// than Self, Now and Log must be called from the event loop.
+type nodeEnv struct {
+	n   *Node
+	rng *rand.Rand
+}
+
+var _ env.Env = (*nodeEnv)(nil)
+var _ env.Loop = (*Node)(nil)
+
+func newEnv(n *Node) *nodeEnv {
+	hi, lo := n.self.ID.Uint128()
+	return &nodeEnv{n: n, rng: rand.New(rand.NewPCG(n.cfg.Seed^hi, lo))}
+}
+
+// Self implements env.Env.
+func (e *nodeEnv) Self() id.Ref { return e.n.self }
+
+// Now implements env.Env: the monotonic time since the node's Epoch.
+func (e *nodeEnv) Now() time.Duration { return time.Since(e.n.epoch) }
+
+// Send implements env.Env; it never blocks.
+func (e *nodeEnv) Send(to id.Ref, m wire.Message) { e.n.send(to, m) }
+
+// Rand implements env.Env.
+func (e *nodeEnv) Rand() *rand.Rand { return e.rng }
+
+// Log implements env.Env.
+func (e *nodeEnv) Log() *slog.Logger { return e.n.log }
+
+// After implements env.Env: f is posted to the event loop once d has
+// passed, unless the timer was stopped or the node stopped first.
+func (e *nodeEnv) After(d time.Duration, f func()) env.Timer {
+	t := &timer{}
+	t.t = time.AfterFunc(d, func() {
+		e.n.post(func() {
+			if t.state.CompareAndSwap(timerPending, timerFired) {
+				f()
+			}
+		})
+	})
+	return t
+}
+
+const (
+	timerPending int32 = iota
+	timerFired
+	timerStopped
+)
+
+// timer is an After callback.
+type timer struct {
+	t     *time.Timer
+	state atomic.Int32
+}
+
+// Stop implements env.Timer.
+func (t *timer) Stop() bool {
+	if !t.state.CompareAndSwap(timerPending, timerStopped) {
+		return false
+	}
+	t.t.Stop()
+	return true
+}

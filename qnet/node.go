@@ -1,0 +1,281 @@
+// Package qnet is the QUIC runtime of alm: it runs one node's protocol
+// handler on an event loop and implements env.Env over
+// github.com/quic-go/quic-go. A node has one UDP socket (one
+// quic.Transport) for dialing and listening, at most one connection per
+// peer, authenticated both ways with certificates made from the nodes'
+// ed25519 keys (package identity), and carries each message as one frame
+// on its own unidirectional stream. An optional Shim emulates latency,
+// loss and upload rate on the socket.
+package qnet
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/identity"
+)
+
+// Application error codes sent when this node closes a connection.
+const (
+	CodeShutdown  quic.ApplicationErrorCode = 0 // the node is stopping
+	CodeDuplicate quic.ApplicationErrorCode = 1 // another connection to the same peer is kept
+	CodeBadInput  quic.ApplicationErrorCode = 2 // the peer sent too many bad frames
+)
+
+// Stream error codes.
+const (
+	codeBadFrame   quic.StreamErrorCode = 1 // the frame was rejected
+	codeWriteAbort quic.StreamErrorCode = 2 // the sender gave up on the frame
+)
+
+// inboxSize bounds the received messages waiting for the event loop;
+// stream readers block (and so apply flow control) when it is full.
+const inboxSize = 1024
+
+// Node is one alm node on a QUIC socket. Create it with New and run it
+// with Run.
+type Node struct {
+	cfg     Config
+	self    id.Ref
+	log     *slog.Logger
+	epoch   time.Time
+	env     *nodeEnv
+	handler env.Handler
+	stats   counters
+
+	udp       *net.UDPConn
+	shim      *shimConn
+	tr        *quic.Transport
+	qconf     *quic.Config
+	serverTLS *tls.Config
+
+	inbox chan func()   // received messages, from stream readers
+	wake  chan struct{} // signals that local has work
+	done  chan struct{} // closed when the node stops
+
+	mu      sync.Mutex
+	local   []func()           // Do calls and timer callbacks
+	pending []*peer            // senders waiting for the loop to start them
+	peers   map[peerKey]*peer  // send queues
+	conns   map[id.ID]*conn    // the connection used for each peer
+	all     map[*conn]struct{} // every open connection
+	started bool               // Run was called
+	closed  bool               // the node stopped
+	wg      sync.WaitGroup     // goroutines other than Run's
+}
+
+// New binds the node's UDP socket and builds its handler with the node's
+// Env. build runs before New returns; the handler's methods, and anything
+// it schedules, are then only called from the event loop that Run runs.
+// Call Run once to start the node and to release the socket.
+func New(cfg Config, build func(e env.Env) env.Handler) (*Node, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	laddr, err := net.ResolveUDPAddr("udp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("qnet: listen address: %w", err)
+	}
+	udp, err := net.ListenUDP("udp", laddr)
+	if err != nil {
+		return nil, fmt.Errorf("qnet: bind: %w", err)
+	}
+	epoch := cfg.Epoch
+	if epoch.IsZero() {
+		epoch = time.Now()
+	}
+	self := id.Ref{ID: identity.KeyID(cfg.Key), Addr: udp.LocalAddr().String()}
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	n := &Node{
+		cfg:   cfg,
+		self:  self,
+		log:   log.With("node", self.ID.Short()),
+		epoch: epoch,
+		udp:   udp,
+		inbox: make(chan func(), inboxSize),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		peers: map[peerKey]*peer{},
+		conns: map[id.ID]*conn{},
+		all:   map[*conn]struct{}{},
+	}
+	var pc net.PacketConn = udp
+	if cfg.Shim.Enabled() {
+		n.shim = newShim(udp, cfg.Shim)
+		pc = n.shim
+	}
+	resetKey := quic.StatelessResetKey(sha256.Sum256(append([]byte("alm stateless reset "), cfg.Key.Seed()...)))
+	n.tr = &quic.Transport{Conn: pc, StatelessResetKey: &resetKey}
+	n.qconf = &quic.Config{
+		HandshakeIdleTimeout:           cfg.HandshakeTimeout,
+		MaxIdleTimeout:                 cfg.IdleTimeout,
+		KeepAlivePeriod:                cfg.KeepAlive,
+		MaxIncomingStreams:             -1,
+		MaxIncomingUniStreams:          int64(cfg.MaxStreams),
+		InitialStreamReceiveWindow:     streamWindow,
+		MaxStreamReceiveWindow:         maxStreamWindow,
+		InitialConnectionReceiveWindow: connWindow,
+		MaxConnectionReceiveWindow:     maxConnWindow,
+	}
+	n.serverTLS = n.countRejects(identity.ServerConfig(cfg.Key, identity.ALPN))
+	n.env = newEnv(n)
+	n.handler = build(n.env)
+	if n.handler == nil {
+		n.closeSocket()
+		return nil, errors.New("qnet: build returned no handler")
+	}
+	return n, nil
+}
+
+// Self returns the node's ID and bound address.
+func (n *Node) Self() id.Ref { return n.self }
+
+// Env returns the Env the handler was built with.
+func (n *Node) Env() env.Env { return n.env }
+
+// Stats returns a snapshot of the node's counters. It may be called from
+// any goroutine.
+func (n *Node) Stats() Stats { return n.stats.snapshot() }
+
+// Do runs f on the event loop (it implements env.Loop). Calls made before
+// Run run once it starts; calls made after the node stopped are dropped.
+func (n *Node) Do(f func()) { n.post(f) }
+
+// Run runs the node until ctx is done, then closes its connections and
+// socket and waits for its goroutines. It returns nil after a normal stop.
+func (n *Node) Run(ctx context.Context) error {
+	n.mu.Lock()
+	if n.started {
+		n.mu.Unlock()
+		return errors.New("qnet: Run called twice")
+	}
+	n.started = true
+	n.mu.Unlock()
+
+	ln, err := n.tr.Listen(n.serverTLS, n.qconf)
+	if err != nil {
+		n.shutdown(nil)
+		return fmt.Errorf("qnet: listen: %w", err)
+	}
+	n.log.Debug("qnet: running", "addr", n.self.Addr)
+	n.wg.Add(1)
+	go n.acceptLoop(ctx, ln)
+	n.loop(ctx)
+	n.shutdown(ln)
+	n.log.Debug("qnet: stopped")
+	return nil
+}
+
+// loop is the event loop: it runs received messages, Do calls and timer
+// callbacks one at a time until ctx is done.
+func (n *Node) loop(ctx context.Context) {
+	n.startPending(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-n.inbox:
+			f()
+		case <-n.wake:
+			n.mu.Lock()
+			fs := n.local
+			n.local = nil
+			n.mu.Unlock()
+			for _, f := range fs {
+				if ctx.Err() != nil {
+					return
+				}
+				f()
+			}
+		}
+		n.startPending(ctx)
+	}
+}
+
+// post queues f for the event loop; it reports false if the node stopped.
+func (n *Node) post(f func()) bool {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return false
+	}
+	n.local = append(n.local, f)
+	n.mu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// deliver hands f to the event loop, waiting while the inbox is full.
+func (n *Node) deliver(f func()) {
+	select {
+	case n.inbox <- f:
+	case <-n.done:
+	}
+}
+
+func (n *Node) acceptLoop(ctx context.Context, ln *quic.Listener) {
+	defer n.wg.Done()
+	for {
+		qc, err := ln.Accept(ctx)
+		if err != nil {
+			return
+		}
+		peer, err := identity.PeerID(qc.ConnectionState().TLS)
+		if err != nil {
+			n.stats.rejected.Add(1)
+			qc.CloseWithError(CodeBadInput, "no valid certificate")
+			continue
+		}
+		n.stats.accepts.Add(1)
+		n.startConn(qc, id.Ref{ID: peer, Addr: qc.RemoteAddr().String()}, false)
+	}
+}
+
+// shutdown stops everything Run started and releases the socket.
+func (n *Node) shutdown(ln *quic.Listener) {
+	n.mu.Lock()
+	n.closed = true
+	close(n.done)
+	n.local = nil
+	n.pending = nil
+	conns := make([]*conn, 0, len(n.all))
+	for c := range n.all {
+		conns = append(conns, c)
+	}
+	n.mu.Unlock()
+	if ln != nil {
+		ln.Close()
+	}
+	for _, c := range conns {
+		c.qc.CloseWithError(CodeShutdown, "shutdown")
+	}
+	n.tr.Close()
+	n.wg.Wait()
+	n.closeSocket()
+}
+
+func (n *Node) closeSocket() {
+	if n.shim != nil {
+		n.shim.Close() // closes udp too
+		return
+	}
+	n.udp.Close()
+}

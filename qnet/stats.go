@@ -1,0 +1,58 @@
+package qnet
+
+import "sync/atomic"
+
+// Stats is a snapshot of a node's counters.
+type Stats struct {
+	FramesSent     uint64 // frames written to a stream
+	BytesSent      uint64 // bytes of those frames
+	FramesReceived uint64 // frames decoded and handed to the event loop
+	BytesReceived  uint64 // bytes of those frames
+	SendDrops      uint64 // messages not sent: queue full, encode, dial or write failure
+
+	BadMalformed   uint64 // frames whose body (or header) did not decode
+	BadOversized   uint64 // frames over their type's size bound
+	BadUnknownType uint64 // frames of an unregistered type
+	BadVersion     uint64 // frames of another format version
+
+	PeersRejected     uint64 // handshakes failed on the peer's certificate (ID mismatch, wrong key type)
+	PeersDisconnected uint64 // connections closed for too many bad frames
+	Dials             uint64 // connections dialed successfully
+	Accepts           uint64 // connections accepted
+	ConnsOpen         int64  // connections open now (duplicates included until closed)
+}
+
+// BadFrames returns the total of the bad frame counters.
+func (s Stats) BadFrames() uint64 {
+	return s.BadMalformed + s.BadOversized + s.BadUnknownType + s.BadVersion
+}
+
+type counters struct {
+	framesSent, bytesSent         atomic.Uint64
+	framesReceived, bytesReceived atomic.Uint64
+	sendDrops                     atomic.Uint64
+	malformed, oversized          atomic.Uint64
+	unknownType, version          atomic.Uint64
+	rejected, disconnected        atomic.Uint64
+	dials, accepts                atomic.Uint64
+	connsOpen                     atomic.Int64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		FramesSent:        c.framesSent.Load(),
+		BytesSent:         c.bytesSent.Load(),
+		FramesReceived:    c.framesReceived.Load(),
+		BytesReceived:     c.bytesReceived.Load(),
+		SendDrops:         c.sendDrops.Load(),
+		BadMalformed:      c.malformed.Load(),
+		BadOversized:      c.oversized.Load(),
+		BadUnknownType:    c.unknownType.Load(),
+		BadVersion:        c.version.Load(),
+		PeersRejected:     c.rejected.Load(),
+		PeersDisconnected: c.disconnected.Load(),
+		Dials:             c.dials.Load(),
+		Accepts:           c.accepts.Load(),
+		ConnsOpen:         c.connsOpen.Load(),
+	}
+}
