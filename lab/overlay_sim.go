@@ -2,9 +2,6 @@ package lab
 
 import (
 	"context"
-	"fmt"
-	"github.com/almcast/alm/wire"
-	"os"
 	"sort"
 	"time"
 
@@ -47,11 +44,6 @@ func RunOverlaySim(ctx context.Context, cfg OverlayConfig) (*OverlayResult, erro
 		return nil, err
 	}
 	var peers []*simPeer
-	byType := map[string]int{}
-	if os.Getenv("ALM_DEBUG") != "" {
-		nw.Trace = func(from, to *sim.Node, m wire.Message, size int, dropped bool) { byType[wire.Name(m)]++ }
-		defer func() { fmt.Fprintln(os.Stderr, byType) }()
-	}
 	var records []lookupRecord
 	var sortedLive []id.ID
 	byAddr := map[string]int{}

@@ -76,7 +76,7 @@ func DefaultConfig() Config {
 		ProbeTimeout:     time.Second,
 		ProbeTries:       3,
 		HopTimeout:       time.Second,
-		HopRetries:       3,
+		HopRetries:       8,
 		MaxHops:          32,
 		JoinTimeout:      10 * time.Second,
 		DeadMemory:       10 * time.Minute,

@@ -142,6 +142,15 @@ func (n *Node) joinHop(r *Route, final bool) {
 
 func (n *Node) onJoinReply(from id.Ref, m *JoinReply) {
 	j := n.join
+	if n.joined && (j == nil || j.finished) {
+		// A late or unsolicited answer (see correctNeighbour): the last
+		// node's leaf set may hold neighbours we lack.
+		if m.Final {
+			n.consider(from, true, false)
+			n.mergeLeaf(m.Leaf)
+		}
+		return
+	}
 	if j == nil || j.finished || m.Nonce != j.nonce {
 		return
 	}
@@ -160,6 +169,9 @@ func (n *Node) onJoinReply(from id.Ref, m *JoinReply) {
 		}
 	}
 	n.becomeJoined()
+	if !n.leaf.Full() {
+		n.repairLeaf()
+	}
 	seen := map[id.ID]bool{}
 	for _, c := range j.cands {
 		if !validRef(c) || seen[c.ID] || c.ID == n.self.ID {
@@ -170,10 +182,16 @@ func (n *Node) onJoinReply(from id.Ref, m *JoinReply) {
 		// first at once; with PNS later ones are probed against it.
 		n.considerTable(c, true, true)
 	}
-	// Tell everyone we know of that we are here, once the probes settle.
+	// The leaf set hears of us at once, so that joins close to ours find
+	// us; the routing table once our probes have measured it.
+	for _, r := range n.leaf.All() {
+		n.sendMaint(r, &Announce{RTT: int64(n.knownRTT(r.ID))})
+	}
 	n.after(2*n.cfg.ProbeTimeout, func() {
-		for _, r := range n.known() {
-			n.sendMaint(r, &Announce{RTT: int64(n.knownRTT(r.ID))})
+		for _, e := range n.table.Entries() {
+			if !n.leaf.Contains(e.Ref.ID) {
+				n.sendMaint(e.Ref, &Announce{RTT: int64(n.knownRTT(e.Ref.ID))})
+			}
 		}
 		n.optimise()
 	})

@@ -9,6 +9,9 @@ import (
 // heartbeat sends the leaf set to both immediate neighbours and checks
 // that they have been heard from.
 func (n *Node) heartbeat() {
+	if !n.leaf.Full() && n.table.Len() > 0 {
+		n.repairLeaf()
+	}
 	cw, ccw := n.leaf.Nearest()
 	msg := &Heartbeat{Leaf: n.leaf.All()}
 	now := n.e.Now()

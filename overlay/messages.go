@@ -110,8 +110,9 @@ type Announce struct {
 
 // Heartbeat is sent to the immediate neighbours with the sender's leaf set.
 type Heartbeat struct {
-	_    struct{} `cbor:",toarray"`
-	Leaf []id.Ref
+	_     struct{} `cbor:",toarray"`
+	Leaf  []id.Ref
+	Reply bool // sent back to a node that missed nodes between us
 }
 
 // Leave announces a graceful departure with the leaver's leaf set, so the

@@ -152,8 +152,9 @@ func (n *Node) Receive(from id.Ref, m wire.Message) {
 	}
 	switch m := m.(type) {
 	case *Ping:
+		// Joining nodes probe before they have joined: a ping is no
+		// reason to take its sender in.
 		n.sendMaint(from, &Pong{Nonce: m.Nonce})
-		n.consider(from, true, false)
 	case *Pong:
 		n.noteHeard(from.ID)
 		n.onPong(from, m)
@@ -173,6 +174,7 @@ func (n *Node) Receive(from id.Ref, m wire.Message) {
 		n.noteHeard(from.ID)
 		n.consider(from, true, false)
 		n.mergeLeaf(m.Leaf)
+		n.correctNeighbour(from, m)
 	case *Leave:
 		n.forget(from.ID)
 		n.merge(m.Leaf)
@@ -212,6 +214,13 @@ func (n *Node) noteHeard(x id.ID) {
 // onAnnounce takes in a node that has just joined. Its claimed RTT only
 // saves a probe when it would not improve the routing table.
 func (n *Node) onAnnounce(from id.Ref, m *Announce) {
+	if n.leaf.Wants(from.ID) {
+		// A new neighbour: give it our leaf set, which may hold nodes that
+		// joined at the same time as it and that it has not heard of.
+		n.consider(from, true, true)
+		n.sendMaint(from, &Heartbeat{Leaf: n.leaf.All(), Reply: true})
+		return
+	}
 	claim := time.Duration(m.RTT)
 	if claim > 0 && n.cfg.PNS {
 		if row, col, ok := n.table.Slot(from.ID); ok {
@@ -223,4 +232,28 @@ func (n *Node) onAnnounce(from id.Ref, m *Announce) {
 		}
 	}
 	n.consider(from, true, true)
+}
+
+// correctNeighbour answers a heartbeat from a node that takes us for its
+// immediate neighbour when we know nodes between us: it gets our leaf set
+// back, so concurrent joins cannot leave two neighbours unaware of each
+// other.
+func (n *Node) correctNeighbour(from id.Ref, m *Heartbeat) {
+	if m.Reply {
+		return
+	}
+	cw, ccw := n.leaf.Nearest()
+	if from.ID == cw.ID || from.ID == ccw.ID {
+		return
+	}
+	if n.leaf.Full() && !n.leaf.InRange(from.ID) {
+		// It is far from us: its leaf set is wrong (it joined while the
+		// overlay was young). Route a join request to its ID for it; the
+		// node responsible answers it with the right leaf set.
+		r := &Route{MsgID: n.e.Rand().Uint64() | 1, Key: from.ID, Origin: n.self, Sent: int64(n.e.Now())}
+		r.Payload.M = &JoinRequest{Joiner: from}
+		n.step(r, n.self, nil)
+		return
+	}
+	n.sendMaint(from, &Heartbeat{Leaf: n.leaf.All(), Reply: true})
 }

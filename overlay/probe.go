@@ -122,6 +122,10 @@ func (n *Node) consider(ref id.Ref, live, probeOK bool) {
 		if !live {
 			n.probeNode(ref, 1, true, func(ok bool, rtt time.Duration) {
 				if ok {
+					// It was hearsay: it may not know us either.
+					if n.leaf.Wants(ref.ID) && n.joined {
+						n.sendMaint(ref, &Announce{RTT: int64(rtt)})
+					}
 					n.consider(ref, true, probeOK)
 				}
 			})

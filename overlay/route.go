@@ -58,8 +58,24 @@ func (n *Node) skipFor(tried []id.ID, also id.ID) func(id.ID) bool {
 // else use the routing table slot that extends the shared prefix, else any
 // known node that shares as long a prefix and is numerically closer.
 func (n *Node) nextHop(key id.ID, skip func(id.ID) bool) (id.Ref, bool) {
-	if n.leaf.InRange(key) {
+	if n.leaf.Full() && n.leaf.InRange(key) {
 		return n.leaf.Closest(key, skip)
+	}
+	if !n.leaf.Full() {
+		// A leaf set that is not full should mean we know the whole ring,
+		// but while the overlay grows fast it may not: go to the closest
+		// node we know of, table included.
+		best, ok := n.leaf.Closest(key, skip)
+		bestID := n.self.ID
+		if ok {
+			bestID = best.ID
+		}
+		for _, e := range n.table.Entries() {
+			if (skip == nil || !skip(e.Ref.ID)) && id.Closer(key, e.Ref.ID, bestID) {
+				best, bestID, ok = e.Ref, e.Ref.ID, true
+			}
+		}
+		return best, ok
 	}
 	row := n.self.ID.SharedPrefix(key)
 	if row >= id.Digits {

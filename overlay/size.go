@@ -36,7 +36,7 @@ func (m *Announce) WireSize() int { return wire.FrameSize(1 + wire.IntSize(m.RTT
 func (m *Suspect) WireSize() int { return wire.FrameSize(1 + refSize(m.Node)) }
 
 // WireSize implements wire.Sizer.
-func (m *Heartbeat) WireSize() int { return wire.FrameSize(1 + refsSize(m.Leaf)) }
+func (m *Heartbeat) WireSize() int { return wire.FrameSize(1 + refsSize(m.Leaf) + boolSize(m.Reply)) }
 
 // WireSize implements wire.Sizer.
 func (m *Leave) WireSize() int { return wire.FrameSize(1 + refsSize(m.Leaf)) }
