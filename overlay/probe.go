@@ -182,6 +182,9 @@ func (n *Node) considerTable(ref id.Ref, live, probeOK bool) {
 		}
 		return
 	}
+	if live {
+		n.table.AddAlt(ref)
+	}
 	if !n.cfg.PNS {
 		return
 	}

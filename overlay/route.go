@@ -81,10 +81,38 @@ func (n *Node) nextHop(key id.ID, skip func(id.ID) bool) (id.Ref, bool) {
 	if row >= id.Digits {
 		return id.Ref{}, false
 	}
-	if e := n.table.Get(row, key.Digit(row)); !e.Ref.IsZero() && (skip == nil || !skip(e.Ref.ID)) {
-		return e.Ref, true
+	// The routing-table slot extends the shared prefix by a digit; its
+	// alternates (deep rows) may be numerically closer to the key, and a
+	// leaf set member (which shares a long prefix with this node) may
+	// extend the prefix further: either saves a hop.
+	best, bestLen := id.Ref{}, row
+	offer := func(r id.Ref) {
+		if skip != nil && skip(r.ID) {
+			return
+		}
+		if l := r.ID.SharedPrefix(key); l > bestLen || l == bestLen && l > row && id.Closer(key, r.ID, best.ID) {
+			best, bestLen = r, l
+		}
 	}
-	best, bestID, found := id.Ref{}, n.self.ID, false
+	if e := n.table.Get(row, key.Digit(row)); !e.Ref.IsZero() {
+		offer(e.Ref)
+	}
+	for _, a := range n.table.Alts(row, key.Digit(row)) {
+		offer(a)
+	}
+	for _, s := range [2][]id.Ref{n.leaf.cw, n.leaf.ccw} {
+		for _, r := range s {
+			if r.ID.SharedPrefix(key) > bestLen {
+				offer(r)
+			}
+		}
+	}
+	if !best.IsZero() {
+		return best, true
+	}
+	// Rare case: no node extends the prefix; take any node that shares as
+	// much of it and is numerically closer.
+	bestID, found := n.self.ID, false
 	try := func(r id.Ref) {
 		if r.ID.SharedPrefix(key) >= row && (skip == nil || !skip(r.ID)) && id.Closer(key, r.ID, bestID) {
 			best, bestID, found = r, r.ID, true

@@ -20,7 +20,19 @@ type Table struct {
 	self id.ID
 	rows [][id.Base]Entry
 	n    int
+	// alts keeps, for the deep rows (AltRow and below), a few more nodes
+	// per slot besides the proximity-chosen entry. Those slots are sparse
+	// (a handful of nodes share that long a prefix), and choosing among
+	// them the one numerically closest to a key often reaches the key's
+	// node a hop sooner.
+	alts [][id.Base][]id.Ref
 }
+
+// AltRow is the first row that keeps alternates; MaxAlts bounds them.
+const (
+	AltRow  = 2
+	MaxAlts = 3
+)
 
 // NewTable returns an empty table for self.
 func NewTable(self id.ID) *Table { return &Table{self: self} }
@@ -67,15 +79,62 @@ func (t *Table) Lookup(x id.ID) (Entry, bool) {
 	return e, !e.Ref.IsZero() && e.Ref.ID == x
 }
 
-// Remove clears x's slot if x holds it; it reports whether it did.
+// Remove clears x's slot (or alternate place) if x holds it, promoting an
+// alternate; it reports whether x was the slot's entry.
 func (t *Table) Remove(x id.ID) bool {
 	row, col, ok := t.Slot(x)
-	if !ok || row >= len(t.rows) || t.rows[row][col].Ref.ID != x || t.rows[row][col].Ref.IsZero() {
+	if !ok || row >= len(t.rows) {
+		return false
+	}
+	if row < len(t.alts) {
+		alts := t.alts[row][col]
+		for i, a := range alts {
+			if a.ID == x {
+				t.alts[row][col] = append(alts[:i], alts[i+1:]...)
+				break
+			}
+		}
+	}
+	if t.rows[row][col].Ref.ID != x || t.rows[row][col].Ref.IsZero() {
 		return false
 	}
 	t.rows[row][col] = Entry{}
 	t.n--
+	if row < len(t.alts) && len(t.alts[row][col]) > 0 {
+		t.rows[row][col] = Entry{Ref: t.alts[row][col][0]}
+		t.alts[row][col] = t.alts[row][col][1:]
+		t.n++
+	}
 	return true
+}
+
+// AddAlt keeps r as an alternate for its slot if it is in a deep row, not
+// the slot's entry and there is room.
+func (t *Table) AddAlt(r id.Ref) {
+	row, col, ok := t.Slot(r.ID)
+	if !ok || row < AltRow || row >= len(t.rows) || t.rows[row][col].Ref.ID == r.ID {
+		return
+	}
+	for len(t.alts) <= row {
+		t.alts = append(t.alts, [id.Base][]id.Ref{})
+	}
+	alts := t.alts[row][col]
+	for _, a := range alts {
+		if a.ID == r.ID {
+			return
+		}
+	}
+	if len(alts) < MaxAlts {
+		t.alts[row][col] = append(alts, r)
+	}
+}
+
+// Alts returns the alternates of slot (row, col).
+func (t *Table) Alts(row, col int) []id.Ref {
+	if row >= len(t.alts) {
+		return nil
+	}
+	return t.alts[row][col]
 }
 
 // Rows returns the number of rows allocated.
