@@ -1,7 +1,7 @@
 package overlay
 
 import (
-	"time"
+	"sort"
 
 	"github.com/almcast/alm/id"
 )
@@ -52,19 +52,25 @@ func (n *Node) refreshTable() {
 // nodes near a near node are likely near us too.
 func (n *Node) optimise() {
 	for r := 0; r < 3 && r < n.table.Rows(); r++ {
-		var best id.Ref
-		var bestRTT time.Duration
-		for _, ref := range n.table.Row(r) {
-			rtt := n.knownRTT(ref.ID)
-			if rtt > 0 && (best.IsZero() || rtt < bestRTT) {
-				best, bestRTT = ref, rtt
+		entries := n.table.Row(r)
+		sort.Slice(entries, func(i, j int) bool {
+			a, b := n.knownRTT(entries[i].ID), n.knownRTT(entries[j].ID)
+			if a == 0 || b == 0 {
+				return a != 0
 			}
-		}
-		if !best.IsZero() {
-			n.askRow(best, r)
+			return a < b
+		})
+		for i := 0; i < len(entries) && i < optimiseAsks; i++ {
+			if n.knownRTT(entries[i].ID) > 0 {
+				n.askRow(entries[i], r)
+			}
 		}
 	}
 }
+
+// optimiseAsks is how many of a row's nearest entries a new node asks for
+// their row.
+const optimiseAsks = 2
 
 func (n *Node) askRow(to id.Ref, row int) {
 	n.askState(to, false, []uint8{uint8(row)}, func(_ id.Ref, rep *StateReply) {
