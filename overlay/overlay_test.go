@@ -107,3 +107,132 @@ func TestJoinBuildsCorrectLeafSets(t *testing.T) {
 		t.Fatalf("%d of %d nodes have wrong immediate neighbours", bad, len(tn.nodes))
 	}
 }
+
+// lookups routes n lookups to random keys from random live nodes and
+// returns how many reached the live node closest to the key.
+func (tn *testNet) lookups(n int) (correct int) {
+	tn.got = map[uint64]id.ID{}
+	live := tn.live()
+	keys := make([]id.ID, n)
+	for i := range keys {
+		keys[i] = id.Random(tn.nw.Rand())
+		o := live[tn.nw.Rand().IntN(len(live))]
+		o.Route(keys[i], &Lookup{N: uint64(i)})
+	}
+	tn.nw.RunFor(30 * time.Second)
+	ids := tn.sortedLive()
+	for i, k := range keys {
+		if got, ok := tn.got[uint64(i)]; ok && got == closestOf(ids, k) {
+			correct++
+		}
+	}
+	return correct
+}
+
+func closestOf(ids []id.ID, key id.ID) id.ID {
+	best := ids[0]
+	for _, x := range ids[1:] {
+		if id.Closer(key, x, best) {
+			best = x
+		}
+	}
+	return best
+}
+
+func TestRoutingReachesClosestNode(t *testing.T) {
+	cfg := DefaultConfig()
+	tn := newTestNet(t, 2, cfg)
+	tn.grow(300, 100*time.Millisecond, cfg)
+	if got := tn.lookups(500); got != 500 {
+		t.Fatalf("%d of 500 lookups reached the closest node", got)
+	}
+	var hops, n int
+	for _, x := range tn.nodes {
+		n++
+		hops += int(x.Stats().Forwarded)
+	}
+	if hops == 0 {
+		t.Fatal("nothing was forwarded")
+	}
+}
+
+func TestRepairAfterMassFailure(t *testing.T) {
+	cfg := DefaultConfig()
+	tn := newTestNet(t, 3, cfg)
+	tn.grow(400, 100*time.Millisecond, cfg)
+	perm := tn.nw.Rand().Perm(len(tn.nodes))
+	for _, i := range perm[:100] {
+		tn.nw.Kill(tn.sims[i])
+	}
+	tn.nw.RunFor(2 * time.Minute)
+	if bad := tn.checkLeafSets(); bad > 0 {
+		t.Fatalf("%d live nodes have wrong neighbours two minutes after 25%% failed", bad)
+	}
+	if got := tn.lookups(500); got != 500 {
+		t.Fatalf("%d of 500 lookups reached the closest live node", got)
+	}
+	deaths := uint64(0)
+	for _, n := range tn.live() {
+		deaths += n.Stats().Deaths
+	}
+	if deaths == 0 {
+		t.Fatal("no node noticed a death")
+	}
+}
+
+func TestGracefulLeave(t *testing.T) {
+	cfg := DefaultConfig()
+	tn := newTestNet(t, 4, cfg)
+	tn.grow(100, 100*time.Millisecond, cfg)
+	leaver := tn.nodes[50]
+	leaver.Leave()
+	tn.nw.Kill(tn.sims[50])
+	tn.nw.RunFor(5 * time.Second) // far less than the failure timeouts
+	for _, n := range tn.live() {
+		if n.LeafSet().Contains(leaver.Self().ID) {
+			t.Fatalf("%s still holds the node that left", n.Self().ID.Short())
+		}
+	}
+	if bad := tn.checkLeafSets(); bad > 0 {
+		t.Fatalf("%d nodes have wrong neighbours after a leave", bad)
+	}
+}
+
+func TestSameSeedSameOverlay(t *testing.T) {
+	run := func() []Stats {
+		cfg := DefaultConfig()
+		tn := newTestNet(t, 9, cfg)
+		tn.grow(80, 100*time.Millisecond, cfg)
+		tn.lookups(50)
+		var out []Stats
+		for _, n := range tn.nodes {
+			out = append(out, n.Stats())
+		}
+		return out
+	}
+	a, b := run(), run()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("node %d: %+v vs %+v", i, a[i], b[i])
+		}
+	}
+}
+
+func TestMaintenanceAtRestIsCheap(t *testing.T) {
+	cfg := DefaultConfig()
+	tn := newTestNet(t, 5, cfg)
+	tn.grow(300, 100*time.Millisecond, cfg)
+	var before uint64
+	for _, n := range tn.nodes {
+		before += n.Stats().MaintSent
+	}
+	tn.nw.RunFor(10 * time.Minute)
+	var after uint64
+	for _, n := range tn.nodes {
+		after += n.Stats().MaintSent
+	}
+	rate := float64(after-before) / 300 / 600
+	if rate > 0.5 {
+		t.Fatalf("%.3f maintenance messages per node per second at rest", rate)
+	}
+}
