@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/fxamacker/cbor/v2"
 	"math/bits"
 	"math/rand/v2"
 )
@@ -175,4 +176,18 @@ func Closer(key, a, b ID) bool {
 func (a ID) Float() float64 {
 	hi, lo := a.Uint128()
 	return (float64(hi) + float64(lo)/(1<<64)) / (1 << 64)
+}
+
+// UnmarshalCBOR accepts exactly a 16-byte byte string: a shorter or longer
+// one is an error, not padded or cut.
+func (a *ID) UnmarshalCBOR(b []byte) error {
+	var raw []byte
+	if err := cbor.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("id: %w", err)
+	}
+	if len(raw) != len(a) {
+		return fmt.Errorf("id: %d bytes, want %d", len(raw), len(a))
+	}
+	copy(a[:], raw)
+	return nil
 }

@@ -215,4 +215,10 @@ func (n *Node) becomeJoined() {
 		env.Every(n.e, n.cfg.HeartbeatPeriod, 0.1, n.heartbeat),
 		env.Every(n.e, n.cfg.TablePeriod, 0.2, n.refreshTable),
 	)
+	// A new node's leaf set may miss nodes that joined at the same time:
+	// exchange with the neighbours soon and then less often, until the
+	// regular period takes over.
+	for d := time.Second; d < n.cfg.HeartbeatPeriod; d *= 2 {
+		n.after(d, n.heartbeat)
+	}
 }

@@ -201,6 +201,7 @@ func init() {
 	reg(typePing, "ping", small, func() wire.Message { return new(Ping) })
 	reg(typePong, "pong", small, func() wire.Message { return new(Pong) })
 	reg(typeRoute, "route", 256<<10, func() wire.Message { return new(Route) })
+	wire.Carrier(typeRoute)
 	reg(typeRouteAck, "route_ack", small, func() wire.Message { return new(RouteAck) })
 	reg(typeStateRequest, "state_request", small, func() wire.Message { return new(StateRequest) })
 	reg(typeStateReply, "state_reply", list, func() wire.Message { return new(StateReply) })

@@ -33,6 +33,11 @@ func (a *Any) UnmarshalCBOR(b []byte) error {
 		a.M = nil
 		return nil
 	}
+	if len(frame) >= HeaderLen {
+		if s, ok := lookup(Type(frame[1])<<8 | Type(frame[2])); ok && s.nests {
+			return fmt.Errorf("nested: %s may not be carried inside another message", s.name)
+		}
+	}
 	m, err := Decode(frame)
 	if err != nil {
 		return fmt.Errorf("nested: %w", err)

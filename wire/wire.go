@@ -47,6 +47,7 @@ type spec struct {
 	proto string
 	max   int
 	make  func() Message
+	nests bool // carries another message in an Any
 }
 
 // specs is indexed by type. It is written only by Register, which runs in
@@ -73,6 +74,19 @@ func Register(t Type, name, proto string, max int, mk func() Message) {
 		panic(fmt.Sprintf("wire: %s constructor makes type %d, not %d", name, got, t))
 	}
 	specs[t] = &spec{name: name, proto: proto, max: max, make: mk}
+}
+
+// Carrier marks type t as one that carries another message in an Any.
+// A carrier may not itself be carried: nesting stops at one level, so a
+// frame cannot make its decoder work in proportion to the square of its
+// size. Call it from init, after Register.
+func Carrier(t Type) {
+	mu.Lock()
+	defer mu.Unlock()
+	if specs[t] == nil {
+		panic(fmt.Sprintf("wire: Carrier(%d) of an unregistered type", t))
+	}
+	specs[t].nests = true
 }
 
 func lookup(t Type) (*spec, bool) {
@@ -131,7 +145,7 @@ var (
 
 func init() {
 	var err error
-	encMode, err = cbor.EncOptions{}.EncMode()
+	encMode, err = cbor.EncOptions{Sort: cbor.SortCoreDeterministic}.EncMode()
 	if err != nil {
 		panic(err)
 	}
