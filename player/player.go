@@ -1,0 +1,208 @@
+// Package player is the viewer's end of a stream: it takes verified chunks
+// from the delivery mode, holds them in a playout buffer, plays them out on
+// schedule (on the node's clock: virtual in the simulator) to an Output
+// such as RTP over UDP, and measures what the viewer saw: continuity,
+// startup delay, playback lag and arrival delay.
+package player
+
+import (
+	"errors"
+	"time"
+
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/env"
+)
+
+// Config tunes a player.
+type Config struct {
+	// StartupDelay is how long the player buffers after its first chunk
+	// arrives before it plays. Default 1s.
+	StartupDelay time.Duration
+	// Window is how many chunks ahead of the playout point are kept;
+	// chunks further ahead are dropped and counted. Default 600.
+	Window int
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{StartupDelay: time.Second, Window: 600}
+}
+
+// Validate reports a bad field.
+func (c Config) Validate() error {
+	if c.StartupDelay < 0 {
+		return errors.New("player: startup delay must not be negative")
+	}
+	if c.Window < 1 {
+		return errors.New("player: window must be at least 1")
+	}
+	return nil
+}
+
+// Output receives chunks at their playout time.
+type Output interface {
+	Play(c *chunk.Chunk)
+}
+
+// Stats is what a player measured.
+type Stats struct {
+	// Joined is when the viewer asked for the stream.
+	Joined time.Duration
+	// Started is when the first chunk played (0: not yet).
+	Started time.Duration
+	// Received counts distinct chunks taken in; Duplicates chunks already
+	// held; Late chunks that came after their playout time; Stale chunks
+	// from before playback began or too far ahead of it.
+	Received, Duplicates, Late, Stale uint64
+	// Played and Missed count chunks present or absent at their playout
+	// time.
+	Played, Missed uint64
+	// Lag is the playback lag: playout time minus source time, the same
+	// for every chunk once playing.
+	Lag time.Duration
+	// PayloadBytes is the media received in distinct chunks.
+	PayloadBytes uint64
+}
+
+// Continuity is the fraction of chunks present at their playout time
+// (DONet's continuity index); 1 before anything was due.
+func (s Stats) Continuity() float64 {
+	if s.Played+s.Missed == 0 {
+		return 1
+	}
+	return float64(s.Played) / float64(s.Played+s.Missed)
+}
+
+// StartupDelay is the time from joining to the first chunk played.
+func (s Stats) StartupDelay() time.Duration {
+	if s.Started == 0 {
+		return 0
+	}
+	return s.Started - s.Joined
+}
+
+// Player is one viewer's playout state; call it on the node's event loop.
+type Player struct {
+	cfg   Config
+	e     env.Env
+	out   Output
+	stats Stats
+
+	joined   bool
+	first    bool          // a chunk has arrived
+	offset   time.Duration // playout time = source time + offset
+	base     int64         // source time of seq 0 (extrapolated)
+	dur      time.Duration // chunk duration
+	next     uint64        // next seq to play
+	buf      map[uint64]*chunk.Chunk
+	timer    env.Timer
+	arrivals func(c *chunk.Chunk, delay time.Duration)
+}
+
+// New returns a player on e that plays to out (nil: measure only).
+func New(e env.Env, cfg Config, out Output) (*Player, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Player{cfg: cfg, e: e, out: out, buf: map[uint64]*chunk.Chunk{}}, nil
+}
+
+// OnArrival sets a hook called for every distinct chunk taken in, with
+// its arrival delay (now minus source time); the lab records these.
+func (p *Player) OnArrival(f func(c *chunk.Chunk, delay time.Duration)) { p.arrivals = f }
+
+// Join marks when the viewer asked for the stream.
+func (p *Player) Join() {
+	if !p.joined {
+		p.joined = true
+		p.stats.Joined = p.e.Now()
+	}
+}
+
+// Stats returns the measurements so far.
+func (p *Player) Stats() Stats { return p.stats }
+
+// Has reports whether the player holds seq (for delivery modes that must
+// not fetch a chunk twice).
+func (p *Player) Has(seq uint64) bool {
+	_, ok := p.buf[seq]
+	return ok
+}
+
+// Next is the next sequence number to play (0 before playback).
+func (p *Player) Next() uint64 { return p.next }
+
+// Offer takes a verified chunk. It reports whether the chunk was new and
+// kept.
+func (p *Player) Offer(c *chunk.Chunk) bool {
+	now := p.e.Now()
+	if !p.first {
+		p.Join()
+		p.first = true
+		p.dur = time.Duration(c.Duration)
+		if p.dur <= 0 {
+			p.dur = 200 * time.Millisecond
+		}
+		p.base = c.Time - int64(c.Seq)*int64(p.dur)
+		p.offset = now - c.Timestamp() + p.cfg.StartupDelay
+		p.stats.Lag = p.offset
+		p.next = c.Seq
+		p.timer = p.e.After(p.cfg.StartupDelay, p.tick)
+	}
+	switch {
+	case c.Seq < p.next:
+		if p.stats.Started != 0 {
+			p.stats.Late++
+		} else {
+			p.stats.Stale++
+		}
+		return false
+	case c.Seq >= p.next+uint64(p.cfg.Window):
+		p.stats.Stale++
+		return false
+	}
+	if _, dup := p.buf[c.Seq]; dup {
+		p.stats.Duplicates++
+		return false
+	}
+	p.buf[c.Seq] = c
+	p.stats.Received++
+	p.stats.PayloadBytes += uint64(c.Payload())
+	if p.arrivals != nil {
+		p.arrivals(c, now-c.Timestamp())
+	}
+	return true
+}
+
+// deadline is the playout time of seq.
+func (p *Player) deadline(seq uint64) time.Duration {
+	return time.Duration(p.base+int64(seq)*int64(p.dur)) + p.offset
+}
+
+// tick plays every chunk whose time has come and waits for the next.
+func (p *Player) tick() {
+	now := p.e.Now()
+	for p.deadline(p.next) <= now {
+		if p.stats.Started == 0 {
+			p.stats.Started = now
+		}
+		if c, ok := p.buf[p.next]; ok {
+			delete(p.buf, p.next)
+			p.stats.Played++
+			if p.out != nil {
+				p.out.Play(c)
+			}
+		} else {
+			p.stats.Missed++
+		}
+		p.next++
+	}
+	p.timer = p.e.After(p.deadline(p.next)-now, p.tick)
+}
+
+// Stop ends playout.
+func (p *Player) Stop() {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+}
