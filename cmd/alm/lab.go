@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/almcast/alm/delivery"
+	"github.com/almcast/alm/lab"
+)
+
+func init() {
+	commands["lab"] = command{"run a streaming scenario for several delivery modes and compare them", runLab}
+}
+
+func runLab(ctx context.Context, args []string) error {
+	sc := lab.DefaultScenario()
+	fs := flag.NewFlagSet("lab", flag.ContinueOnError)
+	fs.StringVar(&sc.Net, "net", sc.Net, "network: sim or quic")
+	fs.IntVar(&sc.Viewers, "viewers", sc.Viewers, "number of viewers")
+	modes := fs.String("modes", strings.Join(sc.Modes, ","), "comma-separated delivery modes (have: "+strings.Join(delivery.Names(), ", ")+")")
+	rate := fs.String("rate", "1M", "stream bit rate in bit/s (500k, 1M accepted)")
+	fs.DurationVar(&sc.Duration, "duration", sc.Duration, "how long the stream runs")
+	fs.Uint64Var(&sc.Seed, "seed", sc.Seed, "random seed")
+	upload := fs.String("upload", "2x", "viewers' upload capacity in multiples of the rate: 2x, or shares like 0x:30,1x:50,4x:20")
+	srcUp := fs.String("source-upload", "4x", "the source's upload capacity in multiples of the rate")
+	fs.DurationVar(&sc.Latency, "latency", sc.Latency, "mean one-way latency")
+	fs.Float64Var(&sc.Loss, "loss", sc.Loss, "fraction of messages lost")
+	fs.Float64Var(&sc.Churn, "churn", sc.Churn, "share of viewers leaving without notice per minute (replaced by new arrivals)")
+	fs.DurationVar(&sc.Chunk, "chunk", sc.Chunk, "chunk duration")
+	fs.DurationVar(&sc.Startup, "startup", sc.Startup, "player startup buffer")
+	fs.DurationVar(&sc.JoinInterval, "join-interval", sc.JoinInterval, "gap between viewers joining the overlay before the stream starts")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	prof := profileFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if sc.Rate, err = lab.ParseRate(*rate); err != nil {
+		return err
+	}
+	if sc.Upload, err = lab.ParseUpload(*upload); err != nil {
+		return err
+	}
+	if sc.SourceUpload, err = lab.ParseMult(*srcUp); err != nil {
+		return err
+	}
+	sc.Modes = strings.Split(*modes, ",")
+	stopProf, err := prof.start()
+	if err != nil {
+		return err
+	}
+	defer stopProf()
+	res, err := lab.RunStream(ctx, sc)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	printStreamTable(res)
+	return nil
+}
+
+func printStreamTable(res *lab.StreamResult) {
+	sc := res.Scenario
+	fmt.Printf("%s: %d viewers, %.2f Mbit/s, %gs, latency %gms, loss %g, churn %g/min; rmax %.2f Mbit/s\n",
+		sc.Net, sc.Viewers, float64(sc.Rate)/1e6, sc.DurationS, sc.LatencyMs, sc.Loss, sc.Churn, res.RMax/1e6)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "mode\tviewers\tcontinuity\tp5\tstartup p50 ms\tp95\tlag p50 ms\tp95\tarrival p95 ms\toverhead\tupload util\tsource MB\tforged played\twall s\t")
+	for _, m := range res.Modes {
+		fmt.Fprintf(w, "%s\t%d\t%.4f\t%.3f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.4f\t%.3f\t%.1f\t%d\t%.1f\t\n",
+			m.Mode, m.Viewers, m.ContinuityMean, m.ContinuityP5, m.StartupMsP50, m.StartupMsP95, m.LagMsP50, m.LagMsP95,
+			m.ArrivalMsP95, m.Overhead, m.UploadUtil, float64(m.SourceUploadBytes)/1e6, m.ForgedPlayed, m.WallS)
+	}
+	w.Flush()
+}

@@ -1,0 +1,106 @@
+package lab
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// ModeResult is what one mode achieved in a scenario. JSON names are a
+// contract with scripts; Extra adds mode-specific figures (hops_mean,
+// partners_mean, ...) as further top-level fields.
+type ModeResult struct {
+	Mode              string             `json:"mode"`
+	Viewers           int                `json:"viewers"`
+	ContinuityMean    float64            `json:"continuity_mean"`
+	ContinuityP5      float64            `json:"continuity_p5"`
+	StartupMsP50      float64            `json:"startup_ms_p50"`
+	StartupMsP95      float64            `json:"startup_ms_p95"`
+	LagMsP50          float64            `json:"lag_ms_p50"`
+	LagMsP95          float64            `json:"lag_ms_p95"`
+	ArrivalMsP50      float64            `json:"arrival_ms_p50"`
+	ArrivalMsP95      float64            `json:"arrival_ms_p95"`
+	Overhead          float64            `json:"overhead"`
+	UploadUtil        float64            `json:"upload_util"`
+	SourceUploadBytes uint64             `json:"source_upload_bytes"`
+	ForgedPlayed      uint64             `json:"forged_played"`
+	WallS             float64            `json:"wall_s"`
+	ChunksMissed      uint64             `json:"chunks_missed"`
+	ForgedDropped     uint64             `json:"forged_dropped"`
+	NeverStarted      int                `json:"never_started"`
+	PeakRSSMB         float64            `json:"peak_rss_mb"`
+	Extra             map[string]float64 `json:"-"`
+
+	// Per-viewer samples, for plots.
+	ContinuitySamples []float64 `json:"-"`
+	LagSamples        []float64 `json:"-"`
+	StartupSamples    []float64 `json:"-"`
+}
+
+// MarshalJSON flattens Extra into the object.
+func (r ModeResult) MarshalJSON() ([]byte, error) {
+	type plain ModeResult
+	b, err := json.Marshal(plain(r))
+	if err != nil || len(r.Extra) == 0 {
+		return b, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(r.Extra))
+	for k := range r.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, taken := m[k]; !taken {
+			m[k] = r.Extra[k]
+		}
+	}
+	return json.Marshal(m)
+}
+
+// StreamResult is a scenario and what each mode achieved in it.
+type StreamResult struct {
+	Scenario Scenario     `json:"scenario"`
+	RMax     float64      `json:"rmax"`
+	Modes    []ModeResult `json:"modes"`
+}
+
+// viewerSample is one viewer's measurements.
+type viewerSample struct {
+	continuity float64
+	started    bool
+	startup    time.Duration
+	lag        time.Duration
+	missed     uint64
+}
+
+// fill computes the summary fields from per-viewer samples and arrival
+// delays.
+func (r *ModeResult) fill(vs []viewerSample, arrivals []float64) {
+	var cont, lag, startup []float64
+	for _, v := range vs {
+		cont = append(cont, v.continuity)
+		r.ChunksMissed += v.missed
+		if !v.started {
+			r.NeverStarted++
+			continue
+		}
+		lag = append(lag, float64(v.lag)/1e6)
+		startup = append(startup, float64(v.startup)/1e6)
+	}
+	r.Viewers = len(vs)
+	r.ContinuityMean = Mean(cont)
+	r.ContinuitySamples = append([]float64(nil), cont...)
+	r.ContinuityP5 = Percentile(cont, 5)
+	r.LagSamples = append([]float64(nil), lag...)
+	r.StartupSamples = append([]float64(nil), startup...)
+	r.LagMsP50 = Percentile(lag, 50)
+	r.LagMsP95 = Percentile(lag, 95)
+	r.StartupMsP50 = Percentile(startup, 50)
+	r.StartupMsP95 = Percentile(startup, 95)
+	r.ArrivalMsP50 = Percentile(arrivals, 50)
+	r.ArrivalMsP95 = Percentile(arrivals, 95)
+}

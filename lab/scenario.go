@@ -1,0 +1,172 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// UploadClass is a share of viewers with one upload capacity.
+type UploadClass struct {
+	Mult    float64 `json:"mult"`    // capacity in multiples of the stream rate
+	Percent float64 `json:"percent"` // share of viewers, 0-100
+}
+
+// ParseUpload reads "2x" (everyone) or "0x:30,1x:50,4x:20".
+func ParseUpload(s string) ([]UploadClass, error) {
+	var out []UploadClass
+	total := 0.0
+	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
+		multS, pctS, hasPct := strings.Cut(part, ":")
+		mult, err := parseMult(multS)
+		if err != nil {
+			return nil, err
+		}
+		pct := 100.0
+		if hasPct {
+			pct, err = strconv.ParseFloat(strings.TrimSuffix(pctS, "%"), 64)
+			if err != nil || pct < 0 || pct > 100 {
+				return nil, fmt.Errorf("lab: upload share %q is not a percentage", pctS)
+			}
+		}
+		total += pct
+		out = append(out, UploadClass{Mult: mult, Percent: pct})
+	}
+	if math.Abs(total-100) > 0.01 {
+		return nil, fmt.Errorf("lab: upload shares in %q add up to %g%%, not 100%%", s, total)
+	}
+	return out, nil
+}
+
+func parseMult(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "x"), 64)
+	if err != nil || v < 0 || v > 1000 {
+		return 0, fmt.Errorf("lab: %q is not a multiple of the rate like 2x", s)
+	}
+	return v, nil
+}
+
+// ParseMult reads a multiple of the rate such as "4x".
+func ParseMult(s string) (float64, error) { return parseMult(s) }
+
+// ParseRate reads a bit rate: 500000, 500k, 1M, 1.5M.
+func ParseRate(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
+		mult, s = 1e3, s[:len(s)-1]
+	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
+		mult, s = 1e6, s[:len(s)-1]
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1e9, s[:len(s)-1]
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("lab: %q is not a bit rate like 500k or 1M", s)
+	}
+	return int64(v * mult), nil
+}
+
+// Scenario is one streaming experiment, run for each mode alike. JSON
+// names are a contract with scripts.
+type Scenario struct {
+	Net           string        `json:"net"`
+	Viewers       int           `json:"viewers"`
+	Modes         []string      `json:"modes"`
+	Rate          int64         `json:"rate"`
+	Duration      time.Duration `json:"-"`
+	DurationS     float64       `json:"duration_s"`
+	Seed          uint64        `json:"seed"`
+	Upload        []UploadClass `json:"upload"`
+	SourceUpload  float64       `json:"source_upload"`
+	Latency       time.Duration `json:"-"`
+	LatencyMs     float64       `json:"latency_ms"`
+	Loss          float64       `json:"loss"`
+	Churn         float64       `json:"churn"`
+	Chunk         time.Duration `json:"-"`
+	ChunkMs       float64       `json:"chunk_ms"`
+	Startup       time.Duration `json:"-"`
+	StartupMs     float64       `json:"startup_ms"`
+	JoinInterval  time.Duration `json:"-"`
+	JoinIntervalS float64       `json:"join_interval_s"`
+}
+
+// DefaultScenario returns the documented defaults: 100 viewers, 1 Mbit/s,
+// 60s, everyone uploading 2x the rate, source 4x, 50ms latency.
+func DefaultScenario() Scenario {
+	return Scenario{
+		Net:          "sim",
+		Viewers:      100,
+		Modes:        []string{"direct"},
+		Rate:         1_000_000,
+		Duration:     time.Minute,
+		Seed:         1,
+		Upload:       []UploadClass{{Mult: 2, Percent: 100}},
+		SourceUpload: 4,
+		Latency:      50 * time.Millisecond,
+		Chunk:        200 * time.Millisecond,
+		Startup:      2 * time.Second,
+		JoinInterval: 20 * time.Millisecond,
+	}
+}
+
+// Validate reports the first bad knob and fills the JSON mirrors.
+func (s *Scenario) Validate() error {
+	switch {
+	case s.Net != "sim" && s.Net != "quic":
+		return fmt.Errorf("lab: net %q is neither sim nor quic", s.Net)
+	case s.Viewers < 1:
+		return errors.New("lab: need at least one viewer")
+	case len(s.Modes) == 0:
+		return errors.New("lab: no modes")
+	case s.Rate < 8_000:
+		return errors.New("lab: rate below 8 kbit/s")
+	case s.Duration <= 0:
+		return errors.New("lab: duration must be positive")
+	case s.SourceUpload <= 0:
+		return errors.New("lab: the source needs some upload")
+	case s.Latency < 0 || s.Loss < 0 || s.Loss >= 1 || s.Churn < 0 || s.Churn >= 1:
+		return errors.New("lab: latency, loss or churn out of range")
+	case s.Chunk < 10*time.Millisecond || s.Startup < 0 || s.JoinInterval < 0:
+		return errors.New("lab: chunk, startup or join interval out of range")
+	}
+	s.DurationS = s.Duration.Seconds()
+	s.LatencyMs = float64(s.Latency) / 1e6
+	s.ChunkMs = float64(s.Chunk) / 1e6
+	s.StartupMs = float64(s.Startup) / 1e6
+	s.JoinIntervalS = s.JoinInterval.Seconds()
+	return nil
+}
+
+// Uploads returns each viewer's upload multiple, assigned by class shares
+// and shuffled by perm (a permutation of the viewers).
+func (s *Scenario) Uploads(perm []int) []float64 {
+	out := make([]float64, s.Viewers)
+	i := 0
+	for ci, c := range s.Upload {
+		n := int(math.Round(c.Percent / 100 * float64(s.Viewers)))
+		if ci == len(s.Upload)-1 {
+			n = s.Viewers - i
+		}
+		for j := 0; j < n && i < s.Viewers; j++ {
+			out[perm[i]] = c.Mult
+			i++
+		}
+	}
+	return out
+}
+
+// RMax is the capacity bound min(u_s, (u_s + sum u_i) / N) in bit/s
+// (Kumar, Liu and Ross 2007), for the scenario's population.
+func (s *Scenario) RMax() float64 {
+	us := s.SourceUpload * float64(s.Rate)
+	sum := us
+	for _, c := range s.Upload {
+		sum += c.Mult * float64(s.Rate) * c.Percent / 100 * float64(s.Viewers)
+	}
+	return math.Min(us, sum/float64(s.Viewers))
+}

@@ -1,0 +1,64 @@
+// Package stream binds one node's part in a stream: it finds the channel
+// through the overlay (the node responsible for the channel's ID keeps the
+// source's signed metadata, as BitTorrent's DHT keeps peers for an
+// infohash), runs the delivery mode, checks every chunk that arrives
+// (channel, signature, duplicates) before the player or the mode sees it,
+// and on the source drives the chunker.
+package stream
+
+import (
+	"errors"
+	"time"
+
+	"github.com/almcast/alm/player"
+	"github.com/almcast/alm/source"
+)
+
+// Config tunes a node's streaming.
+type Config struct {
+	// Mode names the delivery mode. Default "direct".
+	Mode string
+	// Player tunes the viewer's player.
+	Player player.Config
+	// Chunker tunes the source's chunker.
+	Chunker source.ChunkerConfig
+	// AnnouncePeriod is how often the source renews its entry at the
+	// rendezvous. Default 30s.
+	AnnouncePeriod time.Duration
+	// FindRetry is how long a viewer waits for an answer before it asks
+	// again. Default 2s.
+	FindRetry time.Duration
+	// Keep is how many chunks a node keeps after playing them, to serve
+	// peers. Default 150 (30s of 200ms chunks).
+	Keep int
+	// Upload is the node's upload capacity in bit/s (0: unknown).
+	Upload int64
+	// Rate is the stream's nominal rate in bit/s (0: unknown).
+	Rate int64
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Mode:           "direct",
+		Player:         player.DefaultConfig(),
+		Chunker:        source.DefaultChunkerConfig(),
+		AnnouncePeriod: 30 * time.Second,
+		FindRetry:      2 * time.Second,
+		Keep:           150,
+	}
+}
+
+// Validate reports a bad field.
+func (c Config) Validate() error {
+	if c.Mode == "" {
+		return errors.New("stream: no mode")
+	}
+	if c.AnnouncePeriod <= 0 || c.FindRetry <= 0 || c.Keep < 1 || c.Upload < 0 || c.Rate < 0 {
+		return errors.New("stream: periods, keep, upload and rate must be positive")
+	}
+	if err := c.Player.Validate(); err != nil {
+		return err
+	}
+	return c.Chunker.Validate()
+}

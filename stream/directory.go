@@ -1,0 +1,82 @@
+package stream
+
+import (
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/overlay"
+)
+
+// The channel directory: an overlay application whose messages are routed
+// to the channel's ID. The node responsible for it keeps the channel's
+// signed metadata and the source's address.
+
+// maxDirectory bounds how many channels one node keeps entries for.
+const maxDirectory = 1024
+
+// replicas is how many leaf-set neighbours on each side keep a copy of a
+// directory entry, so a lookup that ends next to the rendezvous (its leaf
+// set still catching up) is answered too.
+const replicas = 2
+
+// Forward implements overlay.Application: a node that holds the channel's
+// entry answers a Find on its way and stops it.
+func (n *Node) Forward(m *overlay.Msg, _ id.Ref) bool {
+	if f, ok := m.Payload.(*Find); ok {
+		return !n.answer(f)
+	}
+	return true
+}
+
+// LeafSetChanged implements overlay.Application.
+func (n *Node) LeafSetChanged(id.Ref, bool) {}
+
+// Deliver implements overlay.Application: this node is the rendezvous.
+func (n *Node) Deliver(m *overlay.Msg) {
+	switch p := m.Payload.(type) {
+	case *Announce:
+		if n.onAnnounce(p) {
+			cw, ccw := n.ov.LeafSet().Sides()
+			for i := 0; i < replicas; i++ {
+				for _, side := range [][]id.Ref{cw, ccw} {
+					if i < len(side) {
+						n.e.Send(side[i], p)
+					}
+				}
+			}
+		}
+	case *Find:
+		n.answer(p)
+	}
+}
+
+// onAnnounce stores a directory entry; it reports whether it did.
+func (n *Node) onAnnounce(a *Announce) bool {
+	ch, err := chunk.NewChannel(a.Meta.Key, a.Meta.Name)
+	if err != nil || a.Meta.Verify(ch) != nil || a.Source.IsZero() {
+		n.stats.BadMeta++
+		return false
+	}
+	if _, ok := n.dir[ch.ID()]; !ok && len(n.dir) >= maxDirectory {
+		return false
+	}
+	n.dir[ch.ID()] = &dirEntry{meta: a.Meta, src: a.Source, at: n.e.Now()}
+	return true
+}
+
+// answer replies to a Find if this node knows the channel; it reports
+// whether it did.
+func (n *Node) answer(f *Find) bool {
+	if f.Viewer.IsZero() {
+		return false
+	}
+	var found Found
+	if e, ok := n.dir[f.Channel]; ok && n.e.Now()-e.at < 3*n.cfg.AnnouncePeriod {
+		found = Found{Meta: e.meta, Source: e.src}
+	} else if f.Channel == n.ch.ID() && n.meta != nil {
+		found = Found{Meta: *n.meta, Source: n.src}
+	} else {
+		return false // unknown here; the viewer asks again
+	}
+	n.e.Send(f.Viewer, &found)
+	return true
+}

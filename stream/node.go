@@ -1,0 +1,328 @@
+package stream
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/delivery"
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/overlay"
+	"github.com/almcast/alm/player"
+	"github.com/almcast/alm/source"
+	"github.com/almcast/alm/wire"
+)
+
+// Stats counts what a node's stream glue saw.
+type Stats struct {
+	// Accepted counts new, valid chunks; Duplicates chunks already held;
+	// Forged chunks whose signature failed (never played or forwarded);
+	// WrongChannel chunks of another channel; Stale chunks outside the
+	// window.
+	Accepted, Duplicates, Forged, WrongChannel, Stale uint64
+	// Finds counts the viewer's requests to the rendezvous.
+	Finds uint64
+	// BadMeta counts metadata that failed verification.
+	BadMeta uint64
+}
+
+type dirEntry struct {
+	meta chunk.Meta
+	src  id.Ref
+	at   time.Duration
+}
+
+// Node is one node's streaming state, on the node's event loop. It
+// implements delivery.Host for its mode.
+type Node struct {
+	cfg    Config
+	e      env.Env
+	ov     *overlay.Node
+	ch     chunk.Channel
+	key    ed25519.PrivateKey // source only
+	mode   delivery.Mode
+	player *player.Player // viewer only
+	chunks *source.Chunker
+	meta   *chunk.Meta
+	src    id.Ref
+	buf    map[uint64]*chunk.Chunk
+	low    uint64 // chunks below low are forgotten
+	high   uint64 // highest seq held + 1
+	dir    map[id.ID]*dirEntry
+	stats  Stats
+	stops  []func()
+	active bool
+
+	// OnMeta, when set, is called once when a viewer learns the
+	// channel's metadata (to set up its output).
+	OnMeta func(m *chunk.Meta)
+}
+
+var _ delivery.Host = (*Node)(nil)
+
+// New returns a node of channel ch on overlay ov. out is where a viewer's
+// player plays (nil: measure only). Register the node with the overlay
+// and the node's Mux with Attach.
+func New(e env.Env, ov *overlay.Node, ch chunk.Channel, cfg Config, out player.Output) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, e: e, ov: ov, ch: ch, buf: map[uint64]*chunk.Chunk{}, dir: map[id.ID]*dirEntry{}}
+	p, err := player.New(e, cfg.Player, out)
+	if err != nil {
+		return nil, err
+	}
+	n.player = p
+	n.mode, err = delivery.New(cfg.Mode, n)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// NewSource returns the source node of a channel owned by key.
+func NewSource(e env.Env, ov *overlay.Node, key ed25519.PrivateKey, name string, cfg Config) (*Node, error) {
+	ch, err := chunk.NewChannel(key.Public().(ed25519.PublicKey), name)
+	if err != nil {
+		return nil, err
+	}
+	n, err := New(e, ov, ch, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	n.key = key
+	n.player = nil
+	n.src = e.Self()
+	return n, nil
+}
+
+// Attach registers the node's handlers on mux and its directory with the
+// overlay.
+func (n *Node) Attach(mux *env.Mux) {
+	mux.Handle(Proto, n)
+	mux.Handle(chunk.Proto, n)
+	mux.Handle(n.mode.Proto(), n.mode)
+	n.ov.Register(Proto, n)
+}
+
+// Player returns the viewer's player (nil on the source).
+func (n *Node) Player() *player.Player { return n.player }
+
+// Mode returns the node's delivery mode.
+func (n *Node) Mode() delivery.Mode { return n.mode }
+
+// Meta returns the channel metadata, once known.
+func (n *Node) Meta() *chunk.Meta { return n.meta }
+
+// StreamStats returns the node's counters.
+func (n *Node) StreamStats() Stats { return n.stats }
+
+// Chunker returns the source's chunker (nil on viewers).
+func (n *Node) Chunker() *source.Chunker { return n.chunks }
+
+// Broadcast starts the source: it cuts chunks from what Add receives,
+// announces the channel with sdp and serves it. rate is the nominal
+// stream rate in bit/s.
+func (n *Node) Broadcast(sdp string, rate int64) error {
+	if n.key == nil {
+		return errors.New("stream: only the source broadcasts")
+	}
+	var err error
+	n.chunks, err = source.NewChunker(n.e, n.cfg.Chunker, n.key, n.ch, n.publish)
+	if err != nil {
+		return err
+	}
+	m := &chunk.Meta{Channel: n.ch.ID(), Name: n.ch.Name, Key: n.ch.Key, SDP: sdp,
+		ChunkDuration: int64(n.cfg.Chunker.Duration), Rate: rate, Start: int64(n.chunks.Start())}
+	m.Sign(n.key)
+	n.meta = m
+	n.active = true
+	n.announce()
+	n.stops = append(n.stops, env.Every(n.e, n.cfg.AnnouncePeriod, 0.1, n.announce))
+	n.mode.Start()
+	return nil
+}
+
+// Add hands one RTP packet to the source's chunker.
+func (n *Node) Add(pkt []byte) {
+	if n.chunks != nil {
+		n.chunks.Add(pkt)
+	}
+}
+
+func (n *Node) announce() {
+	n.ov.Route(n.ch.ID(), &Announce{Meta: *n.meta, Source: n.e.Self()})
+}
+
+func (n *Node) publish(c *chunk.Chunk) {
+	n.store(c)
+	n.mode.Publish(c)
+}
+
+// Watch starts a viewer: it asks the rendezvous for the channel and, once
+// answered, starts the mode.
+func (n *Node) Watch() {
+	if n.key != nil || n.active {
+		return
+	}
+	n.active = true
+	n.player.Join()
+	n.find()
+}
+
+func (n *Node) find() {
+	if n.meta != nil || !n.active {
+		return
+	}
+	n.stats.Finds++
+	n.ov.Route(n.ch.ID(), &Find{Channel: n.ch.ID(), Viewer: n.e.Self()})
+	n.e.After(n.cfg.FindRetry, n.find)
+}
+
+// Stop ends the node's streaming at once.
+func (n *Node) Stop() {
+	n.active = false
+	for _, s := range n.stops {
+		s()
+	}
+	n.stops = nil
+	if n.chunks != nil {
+		n.chunks.Stop()
+	}
+	if n.player != nil {
+		n.player.Stop()
+	}
+	n.mode.Stop()
+}
+
+// Leave ends the node's streaming, telling its peers.
+func (n *Node) Leave() {
+	n.mode.Leave()
+	n.Stop()
+}
+
+// Receive implements env.Handler for chunks and directory answers.
+func (n *Node) Receive(from id.Ref, m wire.Message) {
+	switch m := m.(type) {
+	case *chunk.Chunk:
+		fresh := n.Accept(from, m)
+		if fresh || n.Has(m.Seq) {
+			n.mode.Chunk(from, m, fresh)
+		}
+	case *Found:
+		n.onFound(m)
+	case *Announce:
+		n.onAnnounce(m) // a replica from the rendezvous
+	}
+}
+
+func (n *Node) onFound(m *Found) {
+	if n.meta != nil || !n.active || n.key != nil || m.Source.IsZero() {
+		return
+	}
+	if err := m.Meta.Verify(n.ch); err != nil {
+		n.stats.BadMeta++
+		return
+	}
+	meta := m.Meta
+	n.meta = &meta
+	n.src = m.Source
+	if n.OnMeta != nil {
+		n.OnMeta(n.meta)
+	}
+	n.mode.Start()
+}
+
+// store keeps c in the serving window.
+func (n *Node) store(c *chunk.Chunk) {
+	n.buf[c.Seq] = c
+	if c.Seq+1 > n.high {
+		n.high = c.Seq + 1
+	}
+	for n.high-n.low > uint64(n.cfg.Keep) {
+		delete(n.buf, n.low)
+		n.low++
+	}
+}
+
+// Chunk returns a held chunk (for modes that serve requests).
+func (n *Node) Chunk(seq uint64) (*chunk.Chunk, bool) {
+	c, ok := n.buf[seq]
+	return c, ok
+}
+
+// Window returns the range of sequence numbers the node may hold: [low,
+// high).
+func (n *Node) Window() (low, high uint64) { return n.low, n.high }
+
+// Env implements delivery.Host.
+func (n *Node) Env() env.Env { return n.e }
+
+// Overlay implements delivery.Host.
+func (n *Node) Overlay() *overlay.Node { return n.ov }
+
+// Channel implements delivery.Host.
+func (n *Node) Channel() chunk.Channel { return n.ch }
+
+// IsSource implements delivery.Host.
+func (n *Node) IsSource() bool { return n.key != nil }
+
+// Source implements delivery.Host.
+func (n *Node) Source() id.Ref { return n.src }
+
+// Upload implements delivery.Host.
+func (n *Node) Upload() int64 { return n.cfg.Upload }
+
+// Rate implements delivery.Host.
+func (n *Node) Rate() int64 {
+	if n.meta != nil && n.meta.Rate > 0 {
+		return n.meta.Rate
+	}
+	return n.cfg.Rate
+}
+
+// Send implements delivery.Host.
+func (n *Node) Send(to id.Ref, m wire.Message) { n.e.Send(to, m) }
+
+// Has implements delivery.Host.
+func (n *Node) Has(seq uint64) bool {
+	if _, ok := n.buf[seq]; ok {
+		return true
+	}
+	return n.player != nil && n.player.Has(seq)
+}
+
+// Accept implements delivery.Host: it checks the chunk and gives a new,
+// valid one to the player.
+func (n *Node) Accept(from id.Ref, c *chunk.Chunk) bool {
+	switch {
+	case c.Channel != n.ch.ID():
+		n.stats.WrongChannel++
+		return false
+	case n.Has(c.Seq):
+		n.stats.Duplicates++
+		return false
+	case c.Seq < n.low || n.high > 0 && c.Seq > n.high+uint64(n.cfg.Keep)*4:
+		n.stats.Stale++
+		return false
+	}
+	if err := c.VerifyKey(n.ch.Key); err != nil {
+		n.stats.Forged++
+		return false
+	}
+	if n.player != nil && !n.player.Offer(c) && c.Seq < n.player.Next() {
+		// Too late to play, but still worth keeping for peers.
+		n.stats.Stale++
+	}
+	n.store(c)
+	n.stats.Accepted++
+	return true
+}
+
+// String describes the node.
+func (n *Node) String() string {
+	return fmt.Sprintf("stream(%s %s)", n.ch.Name, n.e.Self())
+}
