@@ -151,6 +151,7 @@ type Meta struct {
 	ChunkDuration int64  // ns
 	Rate          int64  // nominal stream rate, bit/s
 	Start         int64  // source clock (ns) of chunk 0
+	Mode          string // the delivery mode the source runs
 	Sig           []byte
 }
 
@@ -159,7 +160,7 @@ func (*Meta) WireType() wire.Type { return TypeMeta }
 
 // Validate bounds the fields.
 func (m *Meta) Validate() error {
-	if len(m.SDP) > MaxSDPSize || len(m.Key) != ed25519.PublicKeySize || len(m.Sig) != ed25519.SignatureSize {
+	if len(m.SDP) > MaxSDPSize || len(m.Mode) > 32 || len(m.Key) != ed25519.PublicKeySize || len(m.Sig) != ed25519.SignatureSize {
 		return errors.New("bad metadata sizes")
 	}
 	return ValidName(m.Name)
@@ -171,7 +172,7 @@ func (m *Meta) digest() []byte {
 	h.Write([]byte("alm meta v1\x00"))
 	h.Write(m.Channel[:])
 	h.Write(m.Key)
-	for _, s := range []string{m.Name, m.SDP} {
+	for _, s := range []string{m.Name, m.SDP, m.Mode} {
 		binary.BigEndian.PutUint64(b[:], uint64(len(s)))
 		h.Write(b[:])
 		h.Write([]byte(s))

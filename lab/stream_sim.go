@@ -233,7 +233,9 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	}
 	res.SourceUploadBytes = src.node.BytesSent
 	res.ForgedPlayed = check.played
-	res.Extra = src.st.Mode().Stats()
+	if m := src.st.Mode(); m != nil {
+		res.Extra = m.Stats()
+	}
 	res.WallS = time.Since(start).Seconds()
 	res.PeakRSSMB = PeakRSSMB()
 	return res, nil

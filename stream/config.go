@@ -16,7 +16,8 @@ import (
 
 // Config tunes a node's streaming.
 type Config struct {
-	// Mode names the delivery mode. Default "direct".
+	// Mode names the delivery mode. Default "direct". A viewer with no
+	// mode runs the one the source's metadata names.
 	Mode string
 	// Player tunes the viewer's player.
 	Player player.Config
@@ -51,9 +52,6 @@ func DefaultConfig() Config {
 
 // Validate reports a bad field.
 func (c Config) Validate() error {
-	if c.Mode == "" {
-		return errors.New("stream: no mode")
-	}
 	if c.AnnouncePeriod <= 0 || c.FindRetry <= 0 || c.Keep < 1 || c.Upload < 0 || c.Rate < 0 {
 		return errors.New("stream: periods, keep, upload and rate must be positive")
 	}

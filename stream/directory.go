@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"sort"
+
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/overlay"
@@ -27,8 +29,39 @@ func (n *Node) Forward(m *overlay.Msg, _ id.Ref) bool {
 	return true
 }
 
-// LeafSetChanged implements overlay.Application.
-func (n *Node) LeafSetChanged(id.Ref, bool) {}
+// LeafSetChanged implements overlay.Application: a node that joins next to
+// us may now be (or be next to) the rendezvous of an entry we hold, so it
+// gets a copy.
+func (n *Node) LeafSetChanged(node id.Ref, joined bool) {
+	if !joined {
+		return
+	}
+	keys := make([]id.ID, 0, len(n.dir))
+	for k := range n.dir {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Cmp(keys[j]) < 0 })
+	for _, chID := range keys {
+		e := n.dir[chID]
+		if id.Closer(chID, node.ID, n.e.Self().ID) || n.isNearest(chID, node.ID) {
+			n.e.Send(node, &Announce{Meta: e.meta, Source: e.src})
+		}
+	}
+}
+
+// isNearest reports whether x is among the replicas nearest to key in our
+// leaf set.
+func (n *Node) isNearest(key, x id.ID) bool {
+	cw, ccw := n.ov.LeafSet().Sides()
+	for i := 0; i < replicas; i++ {
+		for _, side := range [][]id.Ref{cw, ccw} {
+			if i < len(side) && side[i].ID == x {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Deliver implements overlay.Application: this node is the rendezvous.
 func (n *Node) Deliver(m *overlay.Msg) {

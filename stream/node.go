@@ -43,7 +43,8 @@ type Node struct {
 	ov     *overlay.Node
 	ch     chunk.Channel
 	key    ed25519.PrivateKey // source only
-	mode   delivery.Mode
+	mode   delivery.Mode      // a viewer without a configured mode takes the source's
+	mux    *env.Mux
 	player *player.Player // viewer only
 	chunks *source.Chunker
 	meta   *chunk.Meta
@@ -76,9 +77,10 @@ func New(e env.Env, ov *overlay.Node, ch chunk.Channel, cfg Config, out player.O
 		return nil, err
 	}
 	n.player = p
-	n.mode, err = delivery.New(cfg.Mode, n)
-	if err != nil {
-		return nil, err
+	if cfg.Mode != "" {
+		if n.mode, err = delivery.New(cfg.Mode, n); err != nil {
+			return nil, err
+		}
 	}
 	return n, nil
 }
@@ -88,6 +90,9 @@ func NewSource(e env.Env, ov *overlay.Node, key ed25519.PrivateKey, name string,
 	ch, err := chunk.NewChannel(key.Public().(ed25519.PublicKey), name)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Mode == "" {
+		return nil, errors.New("stream: the source needs a mode")
 	}
 	n, err := New(e, ov, ch, cfg, nil)
 	if err != nil {
@@ -102,16 +107,20 @@ func NewSource(e env.Env, ov *overlay.Node, key ed25519.PrivateKey, name string,
 // Attach registers the node's handlers on mux and its directory with the
 // overlay.
 func (n *Node) Attach(mux *env.Mux) {
+	n.mux = mux
 	mux.Handle(Proto, n)
 	mux.Handle(chunk.Proto, n)
-	mux.Handle(n.mode.Proto(), n.mode)
+	if n.mode != nil {
+		mux.Handle(n.mode.Proto(), n.mode)
+	}
 	n.ov.Register(Proto, n)
 }
 
 // Player returns the viewer's player (nil on the source).
 func (n *Node) Player() *player.Player { return n.player }
 
-// Mode returns the node's delivery mode.
+// Mode returns the node's delivery mode (nil on a viewer until it has
+// found the channel).
 func (n *Node) Mode() delivery.Mode { return n.mode }
 
 // Meta returns the channel metadata, once known.
@@ -136,7 +145,7 @@ func (n *Node) Broadcast(sdp string, rate int64) error {
 		return err
 	}
 	m := &chunk.Meta{Channel: n.ch.ID(), Name: n.ch.Name, Key: n.ch.Key, SDP: sdp,
-		ChunkDuration: int64(n.cfg.Chunker.Duration), Rate: rate, Start: int64(n.chunks.Start())}
+		ChunkDuration: int64(n.cfg.Chunker.Duration), Rate: rate, Start: int64(n.chunks.Start()), Mode: n.cfg.Mode}
 	m.Sign(n.key)
 	n.meta = m
 	n.active = true
@@ -177,6 +186,10 @@ func (n *Node) find() {
 	if n.meta != nil || !n.active {
 		return
 	}
+	if !n.ov.Joined() {
+		n.e.After(n.cfg.FindRetry/10, n.find)
+		return
+	}
 	n.stats.Finds++
 	n.ov.Route(n.ch.ID(), &Find{Channel: n.ch.ID(), Viewer: n.e.Self()})
 	n.e.After(n.cfg.FindRetry, n.find)
@@ -195,12 +208,16 @@ func (n *Node) Stop() {
 	if n.player != nil {
 		n.player.Stop()
 	}
-	n.mode.Stop()
+	if n.mode != nil {
+		n.mode.Stop()
+	}
 }
 
 // Leave ends the node's streaming, telling its peers.
 func (n *Node) Leave() {
-	n.mode.Leave()
+	if n.mode != nil {
+		n.mode.Leave()
+	}
 	n.Stop()
 }
 
@@ -209,7 +226,7 @@ func (n *Node) Receive(from id.Ref, m wire.Message) {
 	switch m := m.(type) {
 	case *chunk.Chunk:
 		fresh := n.Accept(from, m)
-		if fresh || n.Has(m.Seq) {
+		if n.mode != nil && (fresh || n.Has(m.Seq)) {
 			n.mode.Chunk(from, m, fresh)
 		}
 	case *Found:
@@ -226,6 +243,17 @@ func (n *Node) onFound(m *Found) {
 	if err := m.Meta.Verify(n.ch); err != nil {
 		n.stats.BadMeta++
 		return
+	}
+	if n.mode == nil {
+		mode, err := delivery.New(m.Meta.Mode, n)
+		if err != nil {
+			n.stats.BadMeta++
+			return
+		}
+		n.mode = mode
+		if n.mux != nil {
+			n.mux.Handle(mode.Proto(), mode)
+		}
 	}
 	meta := m.Meta
 	n.meta = &meta

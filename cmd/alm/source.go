@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/almcast/alm/delivery"
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/identity"
+	"github.com/almcast/alm/lab"
+	"github.com/almcast/alm/overlay"
+	"github.com/almcast/alm/source"
+	"github.com/almcast/alm/stream"
+)
+
+func init() {
+	commands["source"] = command{"broadcast a stream (RTP from an SDP file, or a test tone)", runSource}
+}
+
+func runSource(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("source", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:4000", "UDP address to listen on; players bootstrap to it")
+	bootstrap := fs.String("bootstrap", "", "address of an overlay node to join (default: start a new overlay)")
+	name := fs.String("channel", "live", "channel name (letters, digits, '.', '_', '-')")
+	input := fs.String("input", "test:1M", "rtp:FILE.sdp (RTP as ffmpeg sends it) or test:BITRATE (built-in tone)")
+	mode := fs.String("mode", "direct", "delivery mode ("+strings.Join(delivery.Names(), ", ")+")")
+	keyFile := fs.String("key", "source.key", "ed25519 key file, created (mode 0600) when absent; it owns the channel")
+	rateS := fs.String("rate", "", "nominal stream rate for rtp input (default: 1M)")
+	chunkDur := fs.Duration("chunk", 200*time.Millisecond, "chunk duration")
+	upS := fs.String("upload", "", "this node's upload capacity in bit/s (default unknown)")
+	logLevel := fs.String("log-level", "info", "log level")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	if err := validListen(*listen); err != nil {
+		return err
+	}
+	key, err := identity.Load(*keyFile)
+	if err != nil {
+		return err
+	}
+	cfg := stream.DefaultConfig()
+	cfg.Mode = *mode
+	cfg.Chunker.Duration = *chunkDur
+	if *upS != "" {
+		if cfg.Upload, err = lab.ParseRate(*upS); err != nil {
+			return err
+		}
+	}
+	// The input decides the SDP and the rate.
+	kind, arg, _ := strings.Cut(*input, ":")
+	var sdp *source.SDP
+	var rate int64
+	switch kind {
+	case "test":
+		if rate, err = lab.ParseRate(arg); err != nil {
+			return fmt.Errorf("-input test:BITRATE: %w", err)
+		}
+	case "rtp":
+		if sdp, err = source.LoadSDP(arg); err != nil {
+			return err
+		}
+		rate = 1_000_000
+		if *rateS != "" {
+			if rate, err = lab.ParseRate(*rateS); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("-input %q: want rtp:FILE.sdp or test:BITRATE", *input)
+	}
+	cfg.Rate = rate
+
+	p, err := startStreamProc(key, *listen, log, func(e env.Env, ov *overlay.Node) (*stream.Node, error) {
+		return stream.NewSource(e, ov, key, *name, cfg)
+	})
+	if err != nil {
+		return err
+	}
+	// Join or start the overlay, then broadcast.
+	var bErr error
+	err = p.call(func() {
+		if *bootstrap == "" {
+			p.ov.Start()
+		} else {
+			p.ov.Join(id.Ref{Addr: *bootstrap})
+		}
+		switch kind {
+		case "test":
+			var ts *source.TestStream
+			if bErr = p.st.Broadcast(source.TestSDP("127.0.0.1", 5004, int(rate/32)), rate); bErr != nil {
+				return
+			}
+			ts, bErr = source.NewTestStream(p.q.Env(), rate, p.st.Add)
+			_ = ts
+		case "rtp":
+			bErr = p.st.Broadcast(string(sdp.Raw), rate)
+		}
+	})
+	if err == nil {
+		err = bErr
+	}
+	if err != nil {
+		p.cancel()
+		return err
+	}
+	if kind == "rtp" {
+		ing, err := source.NewIngest(sdp, "")
+		if err != nil {
+			p.cancel()
+			return err
+		}
+		go func() {
+			err := ing.Run(ctx, func(pkt []byte) { p.q.Do(func() { p.st.Add(pkt) }) })
+			if err != nil {
+				log.Error("ingest stopped", "err", err)
+			}
+		}()
+		log.Info("waiting for RTP", "media", len(sdp.Media))
+	}
+	fmt.Println(p.st.Channel().String())
+	log.Info("broadcasting", "channel", p.st.Channel().String(), "listen", p.q.Self().Addr, "mode", *mode, "id", p.q.Self().ID.String())
+
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			var cs source.ChunkerStats
+			var ms map[string]float64
+			if p.call(func() { cs = p.st.Chunker().Stats(); ms = p.st.Mode().Stats() }) == nil {
+				log.Info("status", "chunks", cs.Chunks, "packets", cs.Packets, "bytes", cs.Bytes, "mode", ms)
+			}
+		case err := <-p.done:
+			if err == nil {
+				err = errors.New("node stopped")
+			}
+			return err
+		case <-ctx.Done():
+			log.Info("leaving")
+			return p.leave()
+		}
+	}
+}
