@@ -18,6 +18,8 @@ func RunStream(ctx context.Context, sc Scenario) (*StreamResult, error) {
 		switch sc.Net {
 		case "sim":
 			r, err = RunStreamSim(ctx, sc, m)
+		case "quic":
+			r, err = RunStreamQUIC(ctx, sc, m)
 		default:
 			err = fmt.Errorf("lab: net %q is not available for streaming yet", sc.Net)
 		}

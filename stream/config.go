@@ -27,7 +27,7 @@ type Config struct {
 	// rendezvous. Default 30s.
 	AnnouncePeriod time.Duration
 	// FindRetry is how long a viewer waits for an answer before it asks
-	// again. Default 2s.
+	// again. Default 1s.
 	FindRetry time.Duration
 	// Keep is how many chunks a node keeps after playing them, to serve
 	// peers. Default 150 (30s of 200ms chunks).
@@ -45,7 +45,7 @@ func DefaultConfig() Config {
 		Player:         player.DefaultConfig(),
 		Chunker:        source.DefaultChunkerConfig(),
 		AnnouncePeriod: 30 * time.Second,
-		FindRetry:      2 * time.Second,
+		FindRetry:      time.Second,
 		Keep:           150,
 	}
 }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sort"
+	"time"
 
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/id"
@@ -78,7 +79,37 @@ func (n *Node) Deliver(m *overlay.Msg) {
 			}
 		}
 	case *Find:
-		n.answer(p)
+		if !n.answer(p) {
+			n.hold(p)
+		}
+	}
+}
+
+// maxHeld bounds the finds a rendezvous holds for channels it does not
+// know yet; heldFor is how long it holds them.
+const (
+	maxHeld = 256
+	heldFor = 5 * time.Second
+)
+
+type heldFind struct {
+	f  *Find
+	at time.Duration
+}
+
+// hold keeps a find that came before the channel's announcement, to be
+// answered when it comes.
+func (n *Node) hold(f *Find) {
+	now := n.e.Now()
+	kept := n.held[:0]
+	for _, h := range n.held {
+		if now-h.at < heldFor {
+			kept = append(kept, h)
+		}
+	}
+	n.held = kept
+	if len(n.held) < maxHeld {
+		n.held = append(n.held, heldFind{f: f, at: now})
 	}
 }
 
@@ -93,6 +124,13 @@ func (n *Node) onAnnounce(a *Announce) bool {
 		return false
 	}
 	n.dir[ch.ID()] = &dirEntry{meta: a.Meta, src: a.Source, at: n.e.Now()}
+	kept := n.held[:0]
+	for _, h := range n.held {
+		if h.f.Channel != ch.ID() || !n.answer(h.f) {
+			kept = append(kept, h)
+		}
+	}
+	n.held = kept
 	return true
 }
 

@@ -27,6 +27,8 @@ type Stats struct {
 	Finds uint64
 	// BadMeta counts metadata that failed verification.
 	BadMeta uint64
+	// PayloadSent counts the media bytes in chunks this node sent.
+	PayloadSent uint64
 }
 
 type dirEntry struct {
@@ -53,6 +55,7 @@ type Node struct {
 	low    uint64 // chunks below low are forgotten
 	high   uint64 // highest seq held + 1
 	dir    map[id.ID]*dirEntry
+	held   []heldFind
 	stats  Stats
 	stops  []func()
 	active bool
@@ -313,7 +316,12 @@ func (n *Node) Rate() int64 {
 }
 
 // Send implements delivery.Host.
-func (n *Node) Send(to id.Ref, m wire.Message) { n.e.Send(to, m) }
+func (n *Node) Send(to id.Ref, m wire.Message) {
+	if c, ok := m.(*chunk.Chunk); ok {
+		n.stats.PayloadSent += uint64(c.Payload())
+	}
+	n.e.Send(to, m)
+}
 
 // Has implements delivery.Host.
 func (n *Node) Has(seq uint64) bool {

@@ -1,0 +1,310 @@
+package lab
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/identity"
+	"github.com/almcast/alm/overlay"
+	"github.com/almcast/alm/player"
+	"github.com/almcast/alm/qnet"
+	"github.com/almcast/alm/source"
+	"github.com/almcast/alm/stream"
+)
+
+// streamPeer is one node of a QUIC streaming run.
+type streamPeer struct {
+	q      *qnet.Node
+	ov     *overlay.Node
+	st     *stream.Node
+	upload int64
+	born   time.Time
+	died   time.Time
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// call runs f on the peer's event loop and waits (bounded).
+func (p *streamPeer) call(f func()) error {
+	ok := make(chan struct{})
+	p.q.Do(func() { f(); close(ok) })
+	select {
+	case <-ok:
+		return nil
+	case <-time.After(10 * time.Second):
+		return errors.New("lab: event loop did not answer")
+	}
+}
+
+// RunStreamQUIC runs one mode of a scenario over real QUIC: every node in
+// this process on its own loopback socket, with the shims adding the
+// scenario's latency and loss and limiting each node's upload.
+func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, error) {
+	res := ModeResult{Mode: mode}
+	if err := sc.Validate(); err != nil {
+		return res, err
+	}
+	start := time.Now()
+	rng := rand.New(rand.NewPCG(sc.Seed, 0x9017))
+	epoch := time.Now()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var seed [ed25519.SeedSize]byte
+	for i := range seed {
+		seed[i] = byte(sc.Seed >> (8 * (i % 8)))
+	}
+	srcKey := ed25519.NewKeyFromSeed(seed[:])
+	ch, err := chunk.NewChannel(srcKey.Public().(ed25519.PublicKey), ChannelName)
+	if err != nil {
+		return res, err
+	}
+	check := &lockedCheck{playCheck: playCheck{forged: map[*chunk.Chunk]bool{}}}
+	var mu sync.Mutex
+	var arrivals []float64
+	scfg := stream.DefaultConfig()
+	scfg.Mode = mode
+	scfg.Player.StartupDelay = sc.Startup
+	scfg.Chunker.Duration = sc.Chunk
+	scfg.Rate = sc.Rate
+	var peers []*streamPeer
+	defer func() {
+		for _, p := range peers {
+			p.cancel()
+		}
+		for _, p := range peers {
+			<-p.done
+		}
+	}()
+	add := func(upload int64, key ed25519.PrivateKey, viewer bool) (*streamPeer, error) {
+		if key == nil {
+			var err error
+			if key, err = identity.Generate(); err != nil {
+				return nil, err
+			}
+		}
+		p := &streamPeer{upload: upload, born: time.Now(), done: make(chan error, 1)}
+		var buildErr error
+		qc := qnet.Config{Key: key, Epoch: epoch, Seed: rng.Uint64(), Log: quiet,
+			Shim: qnet.Shim{Latency: sc.Latency, Loss: sc.Loss, Rate: upload, Seed: rng.Uint64()}}
+		q, err := qnet.New(qc, func(e env.Env) env.Handler {
+			mux := env.NewMux()
+			ov, err := overlay.New(e, overlay.DefaultConfig())
+			if err != nil {
+				buildErr = err
+				return mux
+			}
+			mux.Handle(overlay.Proto, ov)
+			c := scfg
+			c.Upload = upload
+			var st *stream.Node
+			if viewer {
+				st, err = stream.New(e, ov, ch, c, check)
+			} else {
+				st, err = stream.NewSource(e, ov, key, ChannelName, c)
+			}
+			if err != nil {
+				buildErr = err
+				return mux
+			}
+			st.Attach(mux)
+			if pl := st.Player(); pl != nil {
+				pl.OnArrival(func(_ *chunk.Chunk, d time.Duration) {
+					mu.Lock()
+					arrivals = append(arrivals, float64(d)/1e6)
+					mu.Unlock()
+				})
+			}
+			p.ov, p.st = ov, st
+			return mux
+		})
+		if err != nil {
+			return nil, err
+		}
+		if buildErr != nil {
+			return nil, buildErr
+		}
+		p.q = q
+		rctx, cancel := context.WithCancel(context.Background())
+		p.cancel = cancel
+		go func() { p.done <- q.Run(rctx) }()
+		peers = append(peers, p)
+		return p, nil
+	}
+	rate := float64(sc.Rate)
+	src, err := add(int64(sc.SourceUpload*rate), srcKey, false)
+	if err != nil {
+		return res, err
+	}
+	if err := src.call(src.ov.Start); err != nil {
+		return res, err
+	}
+	uploads := sc.Uploads(rng.Perm(sc.Viewers))
+	viewerUpload := func(mult float64) int64 {
+		if u := int64(mult * rate); u > minUpload {
+			return u
+		}
+		return minUpload
+	}
+	tick := time.NewTicker(sc.JoinInterval + time.Millisecond)
+	for i := 0; i < sc.Viewers; i++ {
+		select {
+		case <-ctx.Done():
+			tick.Stop()
+			return res, ctx.Err()
+		case <-tick.C:
+		}
+		boot := peers[rng.IntN(len(peers))].q.Self()
+		p, err := add(viewerUpload(uploads[i]), nil, true)
+		if err != nil {
+			tick.Stop()
+			return res, err
+		}
+		p.q.Do(func() { p.ov.Join(boot) })
+	}
+	tick.Stop()
+	if err := waitCtx(ctx, 3*time.Second); err != nil {
+		return res, err
+	}
+	var bErr error
+	if err := src.call(func() {
+		if bErr = src.st.Broadcast(source.TestSDP("127.0.0.1", 5004, int(sc.Rate/32)), sc.Rate); bErr == nil {
+			_, bErr = source.NewTestStream(src.q.Env(), sc.Rate, src.st.Add)
+		}
+	}); err != nil {
+		return res, err
+	}
+	if bErr != nil {
+		return res, fmt.Errorf("lab: start source: %w", bErr)
+	}
+	for _, p := range peers[1:] {
+		p.q.Do(p.st.Watch)
+	}
+	// Run, with churn once a second.
+	owed := 0.0
+	for t := time.Second; t <= sc.Duration; t += time.Second {
+		if err := waitCtx(ctx, time.Second); err != nil {
+			return res, err
+		}
+		if sc.Churn <= 0 {
+			continue
+		}
+		owed += sc.Churn * float64(sc.Viewers) / 60
+		for ; owed >= 1; owed-- {
+			var live []*streamPeer
+			for _, p := range peers[1:] {
+				if p.died.IsZero() {
+					live = append(live, p)
+				}
+			}
+			if len(live) == 0 {
+				break
+			}
+			v := live[rng.IntN(len(live))]
+			v.cancel()
+			<-v.done
+			v.done <- nil
+			v.died = time.Now()
+			boot := live[rng.IntN(len(live))].q.Self()
+			p, err := add(viewerUpload(uploads[rng.IntN(len(uploads))]), nil, true)
+			if err != nil {
+				return res, err
+			}
+			p.q.Do(func() { p.ov.Join(boot); p.st.Watch() })
+		}
+	}
+	end := time.Now()
+	var samples []viewerSample
+	var viewerBytes, viewerCap float64
+	var payloadDelivered, payloadSent, bytesSent uint64
+	for i, p := range peers {
+		qs := p.q.Stats()
+		bytesSent += qs.BytesSent
+		var ss stream.Stats
+		var s playerStats
+		if p.died.IsZero() {
+			if err := p.call(func() {
+				ss = p.st.StreamStats()
+				if pl := p.st.Player(); pl != nil && i > 0 {
+					s = playerStats{pl.Stats(), true}
+				}
+			}); err != nil {
+				return res, err
+			}
+		}
+		payloadSent += ss.PayloadSent
+		if i == 0 {
+			res.SourceUploadBytes = qs.BytesSent
+			continue
+		}
+		until := end
+		if !p.died.IsZero() {
+			until = p.died
+		}
+		viewerBytes += float64(qs.BytesSent) * 8
+		viewerCap += float64(p.upload) * until.Sub(p.born).Seconds()
+		res.ForgedDropped += ss.Forged
+		if !s.ok || s.Played+s.Missed == 0 {
+			continue
+		}
+		payloadDelivered += s.PayloadBytes
+		samples = append(samples, viewerSample{continuity: s.Continuity(), started: s.Started != 0,
+			startup: s.StartupDelay(), lag: s.Lag, missed: s.Missed})
+	}
+	mu.Lock()
+	res.fill(samples, arrivals)
+	mu.Unlock()
+	if payloadDelivered > 0 {
+		res.Overhead = float64(bytesSent-payloadSent) / float64(payloadDelivered)
+	}
+	if viewerCap > 0 {
+		res.UploadUtil = viewerBytes / viewerCap
+	}
+	check.mu.Lock()
+	res.ForgedPlayed = check.played
+	check.mu.Unlock()
+	_ = src.call(func() {
+		if m := src.st.Mode(); m != nil {
+			res.Extra = m.Stats()
+		}
+	})
+	res.WallS = time.Since(start).Seconds()
+	res.PeakRSSMB = PeakRSSMB()
+	return res, nil
+}
+
+type playerStats struct {
+	player.Stats
+	ok bool
+}
+
+// waitCtx waits for d or until ctx ends.
+func waitCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// lockedCheck is a playCheck shared by players on many goroutines.
+type lockedCheck struct {
+	mu sync.Mutex
+	playCheck
+}
+
+func (l *lockedCheck) Play(c *chunk.Chunk) {
+	l.mu.Lock()
+	l.playCheck.Play(c)
+	l.mu.Unlock()
+}
