@@ -1,0 +1,172 @@
+package stream_test
+
+import (
+	"crypto/ed25519"
+	"testing"
+	"time"
+
+	"github.com/almcast/alm/chunk"
+	_ "github.com/almcast/alm/direct"
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/overlay"
+	"github.com/almcast/alm/sim"
+	"github.com/almcast/alm/source"
+	"github.com/almcast/alm/stream"
+)
+
+// verifyingOutput re-checks every chunk it is asked to play.
+type verifyingOutput struct {
+	ch            chunk.Channel
+	played, wrong int
+}
+
+func (v *verifyingOutput) Play(c *chunk.Chunk) {
+	v.played++
+	if c.Verify(v.ch) != nil {
+		v.wrong++
+	}
+}
+
+type world struct {
+	nw      *sim.Network
+	src     *stream.Node
+	srcNode *sim.Node
+	viewers []*stream.Node
+	outs    []*verifyingOutput
+	ch      chunk.Channel
+}
+
+func build(t *testing.T, viewers int) *world {
+	t.Helper()
+	cfg := sim.DefaultConfig()
+	cfg.Seed = 7
+	nw, err := sim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	ch, _ := chunk.NewChannel(key.Public().(ed25519.PublicKey), "t")
+	w := &world{nw: nw, ch: ch}
+	var ovs []*overlay.Node
+	mk := func(viewer bool) {
+		nw.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
+			mux := env.NewMux()
+			ov, _ := overlay.New(e, overlay.DefaultConfig())
+			mux.Handle(overlay.Proto, ov)
+			scfg := stream.DefaultConfig()
+			var st *stream.Node
+			if viewer {
+				out := &verifyingOutput{ch: ch}
+				st, err = stream.New(e, ov, ch, scfg, out)
+				w.viewers = append(w.viewers, st)
+				w.outs = append(w.outs, out)
+			} else {
+				st, err = stream.NewSource(e, ov, key, "t", scfg)
+				w.src = st
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Attach(mux)
+			ovs = append(ovs, ov)
+			return mux
+		})
+	}
+	mk(false)
+	w.srcNode = nw.Nodes()[0]
+	ovs[0].Start()
+	for i := 0; i < viewers; i++ {
+		nw.RunFor(50 * time.Millisecond)
+		mk(true)
+		ovs[len(ovs)-1].Join(ovs[nw.Rand().IntN(len(ovs)-1)].Self())
+	}
+	nw.RunFor(5 * time.Second)
+	var srcErr error
+	w.srcNode.Do(func() {
+		if srcErr = w.src.Broadcast(source.TestSDP("127.0.0.1", 5004, 31250), 1_000_000); srcErr == nil {
+			_, srcErr = source.NewTestStream(w.srcNode, 1_000_000, w.src.Add)
+		}
+	})
+	if srcErr != nil {
+		t.Fatal(srcErr)
+	}
+	for i, v := range w.viewers {
+		nw.Nodes()[i+1].Do(v.Watch)
+	}
+	return w
+}
+
+func TestDirectStreamReachesEveryViewer(t *testing.T) {
+	w := build(t, 30)
+	w.nw.RunFor(30 * time.Second)
+	for i, v := range w.viewers {
+		s := v.Player().Stats()
+		if s.Continuity() < 1 || s.Played < 100 {
+			t.Errorf("viewer %d: played %d missed %d", i, s.Played, s.Missed)
+		}
+		if w.outs[i].wrong != 0 {
+			t.Errorf("viewer %d played %d chunks that do not verify", i, w.outs[i].wrong)
+		}
+	}
+}
+
+func TestBadChunksAreDroppedAndCounted(t *testing.T) {
+	w := build(t, 5)
+	w.nw.RunFor(45 * time.Second) // long enough for the window to move on
+	victim := w.viewers[0]
+	victimNode := w.nw.Nodes()[1]
+	attacker := w.nw.Nodes()[2].Self()
+	before := victim.StreamStats()
+	played := w.outs[0].played
+
+	low, high := victim.Window()
+	good, ok := victim.Chunk(high - 1)
+	if !ok {
+		t.Fatal("victim holds no chunk")
+	}
+	// A forged chunk: the next sequence number, signed by another key.
+	other := ed25519.NewKeyFromSeed(append(make([]byte, 31), 1))
+	forged := &chunk.Chunk{Channel: w.ch.ID(), Seq: high + 3, Time: good.Time + 3*good.Duration, Duration: good.Duration, Packets: good.Packets}
+	forged.Sign(other)
+	// A tampered chunk: a real signature over other packets.
+	tampered := &chunk.Chunk{Channel: good.Channel, Seq: high + 4, Time: good.Time, Duration: good.Duration, Packets: [][]byte{{1, 2, 3}}, Sig: good.Sig}
+	// A replay of a chunk already held, a chunk of another channel, and
+	// one from far before the window.
+	wrongCh := *good
+	wrongCh.Channel[0] ^= 1
+	old := *good
+	if low == 0 {
+		t.Fatal("the window has not moved")
+	}
+	old.Seq = low - 1
+	victimNode.Do(func() {
+		victim.Receive(attacker, forged)
+		victim.Receive(attacker, tampered)
+		victim.Receive(attacker, good)
+		victim.Receive(attacker, &wrongCh)
+		victim.Receive(attacker, &old)
+	})
+	after := victim.StreamStats()
+	if after.Forged-before.Forged != 2 {
+		t.Errorf("forged counted %d, want 2", after.Forged-before.Forged)
+	}
+	if after.Duplicates == before.Duplicates {
+		t.Error("the replayed chunk was not counted as a duplicate")
+	}
+	if after.WrongChannel-before.WrongChannel != 1 {
+		t.Errorf("wrong channel counted %d", after.WrongChannel-before.WrongChannel)
+	}
+	if after.Stale == before.Stale {
+		t.Error("the out-of-window chunk was not refused")
+	}
+	w.nw.RunFor(20 * time.Second)
+	if w.outs[0].wrong != 0 {
+		t.Fatalf("%d forged chunks were played", w.outs[0].wrong)
+	}
+	if w.outs[0].played <= played {
+		t.Fatal("the victim stopped playing")
+	}
+	if s := victim.Player().Stats(); s.Continuity() < 0.99 {
+		t.Fatalf("victim continuity %.3f after the attack", s.Continuity())
+	}
+}
