@@ -109,3 +109,11 @@ func Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Summarizer is implemented by modes whose lab figures need every node's
+// view (tree depth, partner counts, request rates). The lab gathers each
+// viewer's Stats on its own event loop and hands them to the source's
+// mode, on the source's event loop; the result joins the mode's figures.
+type Summarizer interface {
+	Summarize(viewers []map[string]float64) map[string]float64
+}

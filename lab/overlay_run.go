@@ -10,6 +10,8 @@ func RunOverlay(ctx context.Context, cfg OverlayConfig) (*OverlayResult, error) 
 	switch cfg.Net {
 	case "sim", "":
 		return RunOverlaySim(ctx, cfg)
+	case "quic":
+		return RunOverlayQUIC(ctx, cfg)
 	}
-	return nil, fmt.Errorf("lab: net %q not available yet", cfg.Net)
+	return nil, fmt.Errorf("lab: net %q not available", cfg.Net)
 }

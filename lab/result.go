@@ -2,6 +2,7 @@ package lab
 
 import (
 	"encoding/json"
+	"github.com/almcast/alm/delivery"
 	"sort"
 	"time"
 )
@@ -103,4 +104,22 @@ func (r *ModeResult) fill(vs []viewerSample, arrivals []float64) {
 	r.StartupMsP95 = Percentile(startup, 95)
 	r.ArrivalMsP50 = Percentile(arrivals, 50)
 	r.ArrivalMsP95 = Percentile(arrivals, 95)
+}
+
+// summarize merges the source mode's own figures with what it makes of the
+// viewers' (delivery.Summarizer).
+func summarize(m delivery.Mode, viewers []map[string]float64) map[string]float64 {
+	if m == nil {
+		return nil
+	}
+	out := map[string]float64{}
+	for k, v := range m.Stats() {
+		out[k] = v
+	}
+	if s, ok := m.(delivery.Summarizer); ok {
+		for k, v := range s.Summarize(viewers) {
+			out[k] = v
+		}
+	}
+	return out
 }

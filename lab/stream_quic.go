@@ -230,6 +230,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		var ss stream.Stats
 		var s playerStats
 		if p.died.IsZero() {
+			p := p
 			if err := p.call(func() {
 				ss = p.st.StreamStats()
 				if pl := p.st.Player(); pl != nil && i > 0 {
@@ -270,11 +271,17 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	check.mu.Lock()
 	res.ForgedPlayed = check.played
 	check.mu.Unlock()
-	_ = src.call(func() {
-		if m := src.st.Mode(); m != nil {
-			res.Extra = m.Stats()
+	var viewerStats []map[string]float64
+	for _, p := range peers[1:] {
+		if p.died.IsZero() {
+			_ = p.call(func() {
+				if m := p.st.Mode(); m != nil {
+					viewerStats = append(viewerStats, m.Stats())
+				}
+			})
 		}
-	})
+	}
+	_ = src.call(func() { res.Extra = summarize(src.st.Mode(), viewerStats) })
 	res.WallS = time.Since(start).Seconds()
 	res.PeakRSSMB = PeakRSSMB()
 	return res, nil

@@ -233,9 +233,13 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	}
 	res.SourceUploadBytes = src.node.BytesSent
 	res.ForgedPlayed = check.played
-	if m := src.st.Mode(); m != nil {
-		res.Extra = m.Stats()
+	var viewerStats []map[string]float64
+	for _, p := range peers[1:] {
+		if p.node.Alive() && p.st.Mode() != nil {
+			viewerStats = append(viewerStats, p.st.Mode().Stats())
+		}
 	}
+	res.Extra = summarize(src.st.Mode(), viewerStats)
 	res.WallS = time.Since(start).Seconds()
 	res.PeakRSSMB = PeakRSSMB()
 	return res, nil
