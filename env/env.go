@@ -85,3 +85,10 @@ func Every(e Env, period time.Duration, jitter float64, f func()) (stop func()) 
 		t.Stop()
 	}
 }
+
+// Uplink is implemented by an Env that knows its node's upload queue (the
+// simulator's does): Backlog is how long a message sent now would wait
+// before it starts to leave. Modes may use it to avoid overcommitting.
+type Uplink interface {
+	Backlog() time.Duration
+}
