@@ -192,7 +192,7 @@ func (n *Network) step() {
 		if e.msg != nil {
 			n.stats.Delivered++
 			node.MsgsRecv++
-			node.handler.Receive(e.from, e.msg)
+			node.handler.Receive(n.nodes[e.from].ref, e.msg)
 			return
 		}
 	}
@@ -239,7 +239,7 @@ func (n *Network) send(from *Node, to id.Ref, m wire.Message) {
 	if n.cfg.Jitter > 0 {
 		lat += time.Duration(n.rng.Float64() * n.cfg.Jitter * float64(lat))
 	}
-	n.schedule(event{at: done + lat, node: dst.idx, from: from.ref, msg: m})
+	n.schedule(event{at: done + lat, node: dst.idx, from: from.idx, msg: m})
 }
 
 // Kill stops a node at once, without notice: its pending timers and any

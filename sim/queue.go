@@ -3,7 +3,6 @@ package sim
 import (
 	"time"
 
-	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/wire"
 )
 
@@ -13,13 +12,13 @@ type event struct {
 	at    time.Duration
 	seq   uint64
 	node  int32 // -1: not bound to a node
+	from  int32 // sender's index, for messages
 	fn    func()
 	timer *timer
-	from  id.Ref
 	msg   wire.Message
 }
 
-// queue is a binary min-heap of events ordered by time, then by the order
+// queue is a 4-ary min-heap of events ordered by time, then by the order
 // they were scheduled in, which makes runs deterministic.
 type queue []event
 
@@ -35,7 +34,7 @@ func (q *queue) push(e event) {
 	h := *q
 	i := len(h) - 1
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) / 4
 		if !h.less(i, p) {
 			break
 		}
@@ -53,13 +52,15 @@ func (q *queue) pop() event {
 	h = h[:last]
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= len(h) {
+		c := 4*i + 1
+		if c >= len(h) {
 			break
 		}
-		m := l
-		if r := l + 1; r < len(h) && h.less(r, l) {
-			m = r
+		m := c
+		for j := c + 1; j < c+4 && j < len(h); j++ {
+			if h.less(j, m) {
+				m = j
+			}
 		}
 		if !h.less(m, i) {
 			break
