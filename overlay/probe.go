@@ -47,8 +47,18 @@ func (n *Node) ping(p *probe) {
 	p.tries++
 	n.nonces[p.nonce] = p.ref.ID
 	nonce := p.nonce
-	p.timer = n.after(n.cfg.ProbeTimeout, func() {
+	due := n.e.Now() + n.cfg.ProbeTimeout
+	rearmed := false
+	var expire func()
+	expire = func() {
 		if p.nonce != nonce || n.probes[p.ref.ID] != p {
+			return
+		}
+		if !rearmed && n.overdue(due, n.cfg.ProbeTimeout) {
+			// We were too busy to hear the answer: wait once more.
+			rearmed = true
+			due = n.e.Now() + n.cfg.ProbeTimeout
+			p.timer = n.after(n.cfg.ProbeTimeout, expire)
 			return
 		}
 		if p.tries < p.left {
@@ -56,7 +66,8 @@ func (n *Node) ping(p *probe) {
 			return
 		}
 		n.finishProbe(p, false, 0)
-	})
+	}
+	p.timer = n.after(n.cfg.ProbeTimeout, expire)
 	n.sendMaint(p.ref, &Ping{Nonce: p.nonce})
 }
 

@@ -15,6 +15,9 @@ type hop struct {
 	next  id.Ref
 	tried []id.ID
 	timer env.Timer
+	wait  time.Duration // the timeout
+	due   time.Duration // when it should fire
+	late  bool          // it fired late once and was given another wait
 }
 
 // Route sends payload towards the live node responsible for key. The
@@ -173,12 +176,24 @@ func (n *Node) step(r *Route, prev id.Ref, tried []id.ID) {
 	}
 	out.Hops++
 	out.Ack = n.next()
-	h := &hop{out: &out, prev: prev, next: next, tried: tried}
+	h := &hop{out: &out, prev: prev, next: next, tried: tried, wait: n.hopTimeout(next.ID)}
 	n.hops[out.Ack] = h
-	h.timer = n.after(n.hopTimeout(next.ID), func() { n.hopExpired(h) })
+	h.due = n.e.Now() + h.wait
+	h.timer = n.after(h.wait, func() { n.hopExpired(h) })
 	n.stats.Forwarded++
 	n.stats.RouteSent++
 	n.e.Send(next, &out)
+}
+
+// minHopTimeout is the shortest wait for a hop's acknowledgement.
+const minHopTimeout = 250 * time.Millisecond
+
+// overdue reports whether a timer due at due fired so late that this node
+// itself was too busy to hear an answer in time; it should wait once more
+// rather than blame the peer (over QUIC a starved event loop would
+// otherwise declare live peers dead).
+func (n *Node) overdue(due, wait time.Duration) bool {
+	return n.e.Now()-due > wait/2
 }
 
 func (n *Node) hopTimeout(x id.ID) time.Duration {
@@ -188,8 +203,8 @@ func (n *Node) hopTimeout(x id.ID) time.Duration {
 	}
 	d := 3*rtt + 50*time.Millisecond
 	switch {
-	case d < 100*time.Millisecond:
-		return 100 * time.Millisecond
+	case d < minHopTimeout:
+		return minHopTimeout
 	case d > n.cfg.HopTimeout:
 		return n.cfg.HopTimeout
 	}
@@ -208,6 +223,12 @@ func (n *Node) onRouteAck(from id.Ref, m *RouteAck) {
 // hopExpired suspects a silent next hop and sends the message another way.
 func (n *Node) hopExpired(h *hop) {
 	if n.hops[h.out.Ack] != h {
+		return
+	}
+	if !h.late && n.overdue(h.due, h.wait) {
+		h.late = true
+		h.due = n.e.Now() + h.wait
+		h.timer = n.after(h.wait, func() { n.hopExpired(h) })
 		return
 	}
 	delete(n.hops, h.out.Ack)

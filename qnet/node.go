@@ -192,6 +192,12 @@ func (n *Node) loop(ctx context.Context) {
 		case f := <-n.inbox:
 			f()
 		case <-n.wake:
+			// Messages that arrived first run first: an acknowledgement
+			// waiting in the inbox must not lose the race to the timer
+			// that would declare it missing.
+			for k := len(n.inbox); k > 0; k-- {
+				(<-n.inbox)()
+			}
 			n.mu.Lock()
 			fs := n.local
 			n.local = nil

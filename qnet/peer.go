@@ -37,8 +37,9 @@ type peer struct {
 	key     peerKey
 	id      id.ID  // zero: accept whichever node answers at addr
 	addr    string // guarded by Node.mu: where to dial, from the latest Send
-	queue   chan []byte
-	running bool // guarded by Node.mu
+	queue   [][]byte      // guarded by Node.mu; grows on demand up to MaxQueue
+	signal  chan struct{} // has room for one wake-up of the sender
+	running bool          // guarded by Node.mu
 	retryAt time.Time
 }
 
@@ -69,16 +70,20 @@ func (n *Node) send(to id.Ref, m wire.Message) {
 	k := keyOf(to)
 	p := n.peers[k]
 	if p == nil {
-		p = &peer{key: k, id: to.ID, queue: make(chan []byte, n.cfg.MaxQueue)}
+		p = &peer{key: k, id: to.ID, signal: make(chan struct{}, 1)}
 		n.peers[k] = p
 	}
 	if to.Addr != "" {
 		p.addr = to.Addr
 	}
-	select {
-	case p.queue <- frame:
-	default:
+	if len(p.queue) >= n.cfg.MaxQueue {
 		n.stats.sendDrops.Add(1)
+	} else {
+		p.queue = append(p.queue, frame)
+		select {
+		case p.signal <- struct{}{}:
+		default:
+		}
 	}
 	if !p.running {
 		p.running = true
@@ -111,8 +116,23 @@ func (n *Node) runPeer(ctx context.Context, p *peer) {
 		select {
 		case <-ctx.Done():
 			return
-		case frame := <-p.queue:
-			n.write(ctx, p, frame)
+		case <-p.signal:
+			for {
+				n.mu.Lock()
+				if len(p.queue) == 0 {
+					p.queue = nil // let a burst's backing array go
+					n.mu.Unlock()
+					break
+				}
+				frame := p.queue[0]
+				p.queue[0] = nil
+				p.queue = p.queue[1:]
+				n.mu.Unlock()
+				n.write(ctx, p, frame)
+				if ctx.Err() != nil {
+					return
+				}
+			}
 		case <-idle.C:
 			if n.retirePeer(p) {
 				return
