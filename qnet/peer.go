@@ -35,8 +35,8 @@ func keyOf(to id.Ref) peerKey {
 // drained by one goroutine that dials on demand.
 type peer struct {
 	key     peerKey
-	id      id.ID  // zero: accept whichever node answers at addr
-	addr    string // guarded by Node.mu: where to dial, from the latest Send
+	id      id.ID         // zero: accept whichever node answers at addr
+	addr    string        // guarded by Node.mu: where to dial, from the latest Send
 	queue   [][]byte      // guarded by Node.mu; grows on demand up to MaxQueue
 	signal  chan struct{} // has room for one wake-up of the sender
 	running bool          // guarded by Node.mu
