@@ -44,10 +44,6 @@ func runSource(ctx context.Context, args []string) error {
 	if err := validListen(*listen); err != nil {
 		return err
 	}
-	key, err := identity.Load(*keyFile)
-	if err != nil {
-		return err
-	}
 	cfg := stream.DefaultConfig()
 	cfg.Mode = *mode
 	cfg.Chunker.Duration = *chunkDur
@@ -79,6 +75,11 @@ func runSource(ctx context.Context, args []string) error {
 		return fmt.Errorf("-input %q: want rtp:FILE.sdp or test:BITRATE", *input)
 	}
 	cfg.Rate = rate
+	// The key is created only once the input is known to be usable.
+	key, err := identity.Load(*keyFile)
+	if err != nil {
+		return err
+	}
 
 	p, err := startStreamProc(key, *listen, log, func(e env.Env, ov *overlay.Node) (*stream.Node, error) {
 		return stream.NewSource(e, ov, key, *name, cfg)
@@ -119,13 +120,20 @@ func runSource(ctx context.Context, args []string) error {
 			p.cancel()
 			return err
 		}
+		ingErr := make(chan error, 1)
 		go func() {
-			err := ing.Run(ctx, func(pkt []byte) { p.q.Do(func() { p.st.Add(pkt) }) })
-			if err != nil {
-				log.Error("ingest stopped", "err", err)
-			}
+			ingErr <- ing.Run(ctx, func(pkt []byte) { p.q.Do(func() { p.st.Add(pkt) }) })
 		}()
-		log.Info("waiting for RTP", "media", len(sdp.Media))
+		select {
+		case <-ing.Ready():
+		case err := <-ingErr:
+			p.cancel()
+			if err == nil {
+				err = errors.New("ingest stopped")
+			}
+			return err
+		}
+		log.Info("waiting for RTP", "media", len(sdp.Media), "ports", fmt.Sprint(ing.Addrs()))
 	}
 	fmt.Println(p.st.Channel().String())
 	log.Info("broadcasting", "channel", p.st.Channel().String(), "listen", p.q.Self().Addr, "mode", *mode, "id", p.q.Self().ID.String())
