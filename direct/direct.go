@@ -164,3 +164,15 @@ func (m *Mode) Leave() {
 func (m *Mode) Stats() map[string]float64 {
 	return map[string]float64{"viewers": float64(len(m.viewers)), "copies_sent": float64(m.sent)}
 }
+
+// Peers lists the source's viewers (for alm inspect).
+func (m *Mode) Peers() map[string]any {
+	if !m.h.IsSource() {
+		return map[string]any{"source": m.h.Source().String()}
+	}
+	out := make([]string, 0, len(m.viewers))
+	for _, v := range m.viewers {
+		out = append(out, v.ref.String())
+	}
+	return map[string]any{"viewers": out}
+}

@@ -280,5 +280,6 @@ func (n *Node) deliver(r *Route, prev id.Ref) {
 		return
 	}
 	n.stats.Delivered++
+	n.stats.DeliveredHops += uint64(r.Hops)
 	app.Deliver(&Msg{Key: r.Key, Origin: r.Origin, Prev: prev, Hops: int(r.Hops), Payload: r.Payload.M, Sent: time.Duration(r.Sent)})
 }

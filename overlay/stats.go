@@ -10,6 +10,8 @@ type Stats struct {
 	// Delivered counts messages delivered here; Duplicates those dropped
 	// as already delivered.
 	Delivered, Duplicates uint64
+	// DeliveredHops sums the hops of the messages delivered here.
+	DeliveredHops uint64
 	// Forwarded counts messages sent on towards their key.
 	Forwarded uint64
 	// HopTimeouts counts next hops that did not acknowledge in time;

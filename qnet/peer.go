@@ -191,6 +191,7 @@ func (n *Node) write(ctx context.Context, p *peer, frame []byte) {
 	}
 	n.stats.framesSent.Add(1)
 	n.stats.bytesSent.Add(uint64(len(frame)))
+	n.stats.addProto(frame, false)
 }
 
 // dial connects to p at its latest address, expecting its ID, and returns

@@ -25,6 +25,7 @@ func (n *Node) readStream(c *conn, str *quic.ReceiveStream) {
 		if m, err = wire.Decode(frame); err == nil {
 			n.stats.framesReceived.Add(1)
 			n.stats.bytesReceived.Add(uint64(len(frame)))
+			n.stats.addProto(frame, true)
 			from := c.peer
 			n.deliver(func() { n.handler.Receive(from, m) })
 			return

@@ -1,6 +1,11 @@
 package qnet
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/almcast/alm/wire"
+)
 
 // Stats is a snapshot of a node's counters.
 type Stats struct {
@@ -36,6 +41,40 @@ type counters struct {
 	rejected, disconnected        atomic.Uint64
 	dials, accepts                atomic.Uint64
 	connsOpen                     atomic.Int64
+
+	protoMu sync.Mutex
+	byProto map[string]*[2]uint64 // bytes sent, received by protocol
+}
+
+// addProto counts a frame's bytes under its protocol.
+func (c *counters) addProto(frame []byte, received bool) {
+	p := wire.FrameProto(frame)
+	c.protoMu.Lock()
+	if c.byProto == nil {
+		c.byProto = map[string]*[2]uint64{}
+	}
+	v := c.byProto[p]
+	if v == nil {
+		v = new([2]uint64)
+		c.byProto[p] = v
+	}
+	if received {
+		v[1] += uint64(len(frame))
+	} else {
+		v[0] += uint64(len(frame))
+	}
+	c.protoMu.Unlock()
+}
+
+// ProtoBytes returns the bytes sent and received per protocol.
+func (n *Node) ProtoBytes() (sent, received map[string]uint64) {
+	sent, received = map[string]uint64{}, map[string]uint64{}
+	n.stats.protoMu.Lock()
+	defer n.stats.protoMu.Unlock()
+	for p, v := range n.stats.byProto {
+		sent[p], received[p] = v[0], v[1]
+	}
+	return sent, received
 }
 
 func (c *counters) snapshot() Stats {

@@ -110,6 +110,18 @@ func Proto(m Message) string {
 	return ""
 }
 
+// FrameProto returns the protocol that owns a frame's type, read from its
+// header ("" if short or unregistered).
+func FrameProto(frame []byte) string {
+	if len(frame) < HeaderLen {
+		return ""
+	}
+	if s, ok := lookup(Type(frame[1])<<8 | Type(frame[2])); ok {
+		return s.proto
+	}
+	return ""
+}
+
 // MaxSize returns the size bound of type t (0 if unregistered).
 func MaxSize(t Type) int {
 	if s, ok := lookup(t); ok {

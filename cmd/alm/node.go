@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/almcast/alm/admin"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/identity"
@@ -44,6 +45,7 @@ func runNode(ctx context.Context, args []string) error {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&f.status, "status", 5*time.Second, "how often to log a status line")
 	fs.IntVar(&f.leafSet, "leafset", overlay.DefaultConfig().LeafSet, "leaf set size")
+	adminAddr := fs.String("admin", "", "serve Prometheus metrics at /metrics and state at /debug/state on this TCP address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,6 +99,19 @@ func runNode(ctx context.Context, args []string) error {
 		n.Do(func() { ov.Join(id.Ref{Addr: boot}) })
 	}
 
+	started := time.Now()
+	if err := serveAdmin(runCtx, *adminAddr, log, func() (admin.State, error) {
+		ch := make(chan admin.State, 1)
+		n.Do(func() { ch <- admin.Snapshot(n, ov, nil, "node", started) })
+		select {
+		case s := <-ch:
+			return s, nil
+		case <-time.After(5 * time.Second):
+			return admin.State{}, errors.New("the event loop did not answer")
+		}
+	}); err != nil {
+		return err
+	}
 	tick := time.NewTicker(f.status)
 	defer tick.Stop()
 	for {

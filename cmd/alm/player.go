@@ -51,6 +51,7 @@ func runPlayer(ctx context.Context, args []string) error {
 	startup := fs.Duration("startup", time.Second, "playout buffer before the first chunk plays")
 	joinTimeout := fs.Duration("join-timeout", 15*time.Second, "give up when the overlay cannot be joined within this time")
 	logLevel := fs.String("log-level", "info", "log level")
+	adminAddr := fs.String("admin", "", "serve Prometheus metrics at /metrics and state at /debug/state on this TCP address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,6 +120,10 @@ func runPlayer(ctx context.Context, args []string) error {
 		return st, nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := serveAdmin(ctx, *adminAddr, log, p.snapshot("player", time.Now())); err != nil {
+		p.cancel()
 		return err
 	}
 	defer func() {

@@ -34,6 +34,7 @@ func runSource(ctx context.Context, args []string) error {
 	chunkDur := fs.Duration("chunk", 200*time.Millisecond, "chunk duration")
 	upS := fs.String("upload", "", "this node's upload capacity in bit/s (default unknown)")
 	logLevel := fs.String("log-level", "info", "log level")
+	adminAddr := fs.String("admin", "", "serve Prometheus metrics at /metrics and state at /debug/state on this TCP address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,6 +86,10 @@ func runSource(ctx context.Context, args []string) error {
 		return stream.NewSource(e, ov, key, *name, cfg)
 	})
 	if err != nil {
+		return err
+	}
+	if err := serveAdmin(ctx, *adminAddr, log, p.snapshot("source", time.Now())); err != nil {
+		p.cancel()
 		return err
 	}
 	// Join or start the overlay, then broadcast.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/almcast/alm/admin"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/qnet"
@@ -73,6 +74,34 @@ func startStreamProc(key ed25519.PrivateKey, listen string, log *slog.Logger,
 	p.cancel = cancel
 	go func() { p.done <- q.Run(ctx) }()
 	return p, nil
+}
+
+// serveAdmin starts the admin endpoint (metrics and state) on addr, if
+// one is given; it stops with ctx.
+func serveAdmin(ctx context.Context, addr string, log *slog.Logger, snap func() (admin.State, error)) error {
+	if addr == "" {
+		return nil
+	}
+	srv, err := admin.Listen(addr, snap)
+	if err != nil {
+		return err
+	}
+	log.Info("admin", "metrics", "http://"+srv.Addr()+"/metrics", "state", "http://"+srv.Addr()+"/debug/state")
+	go func() {
+		if err := srv.Serve(ctx); err != nil {
+			log.Error("admin stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// snapshot returns the node's state for the admin endpoint.
+func (p *streamProc) snapshot(role string, started time.Time) func() (admin.State, error) {
+	return func() (admin.State, error) {
+		var s admin.State
+		err := p.call(func() { s = admin.Snapshot(p.q, p.ov, p.st, role, started) })
+		return s, err
+	}
 }
 
 // call runs f on the event loop and waits for it (bounded).
