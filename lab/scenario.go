@@ -43,7 +43,7 @@ func ParseUpload(s string) ([]UploadClass, error) {
 
 func parseMult(s string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "x"), 64)
-	if err != nil || v < 0 || v > 1000 {
+	if err != nil || v < 0 || v > 1e6 {
 		return 0, fmt.Errorf("lab: %q is not a multiple of the rate like 2x", s)
 	}
 	return v, nil
