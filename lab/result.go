@@ -123,3 +123,13 @@ func summarize(m delivery.Mode, viewers []map[string]float64) map[string]float64
 	}
 	return out
 }
+
+// overhead is non-payload bytes sent over payload bytes delivered. Over
+// QUIC the payload counted as sent may exceed the frames written when
+// send queues dropped chunks; the difference is then taken as 0.
+func overhead(bytesSent, payloadSent, payloadDelivered uint64) float64 {
+	if payloadDelivered == 0 || payloadSent >= bytesSent {
+		return 0
+	}
+	return float64(bytesSent-payloadSent) / float64(payloadDelivered)
+}

@@ -28,6 +28,7 @@ type streamPeer struct {
 	st     *stream.Node
 	upload int64
 	born   time.Time
+	watch  time.Time
 	died   time.Time
 	cancel context.CancelFunc
 	done   chan error
@@ -185,6 +186,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		return res, fmt.Errorf("lab: start source: %w", bErr)
 	}
 	for _, p := range peers[1:] {
+		p.watch = time.Now()
 		p.q.Do(p.st.Watch)
 	}
 	// Run, with churn once a second.
@@ -217,6 +219,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 			if err != nil {
 				return res, err
 			}
+			p.watch = time.Now()
 			p.q.Do(func() { p.ov.Join(boot); p.st.Watch() })
 		}
 	}
@@ -253,6 +256,9 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		viewerCap += float64(p.upload) * until.Sub(p.born).Seconds()
 		res.ForgedDropped += ss.Forged
 		if !s.ok || s.Played+s.Missed == 0 {
+			if s.ok && until.Sub(p.watch) >= judgeAfter(sc) {
+				samples = append(samples, viewerSample{}) // never got the stream
+			}
 			continue
 		}
 		payloadDelivered += s.PayloadBytes
@@ -263,7 +269,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	res.fill(samples, arrivals)
 	mu.Unlock()
 	if payloadDelivered > 0 {
-		res.Overhead = float64(bytesSent-payloadSent) / float64(payloadDelivered)
+		res.Overhead = overhead(bytesSent, payloadSent, payloadDelivered)
 	}
 	if viewerCap > 0 {
 		res.UploadUtil = viewerBytes / viewerCap

@@ -29,8 +29,14 @@ type simPlayer struct {
 	st     *stream.Node
 	upload int64
 	born   time.Duration
+	watch  time.Duration // when it started to watch
 	viewer bool
 }
+
+// judgeAfter is how long a viewer must have watched before one that never
+// played anything counts as a viewer with continuity 0 rather than as one
+// that left too soon to judge.
+func judgeAfter(sc Scenario) time.Duration { return sc.Startup + 10*time.Second }
 
 // forgedSet records forged chunks an adversary sent; a played chunk found
 // in it counts as forged_played.
@@ -160,7 +166,8 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	t0 := nw.Now()
 	for i, p := range peers[1:] {
 		p := p
-		nw.At(t0+time.Duration(i)*time.Second/time.Duration(sc.Viewers), func() { p.node.Do(p.st.Watch) })
+		p.watch = t0 + time.Duration(i)*time.Second/time.Duration(sc.Viewers)
+		nw.At(p.watch, func() { p.node.Do(p.st.Watch) })
 	}
 	// Churn: each second, a share of the viewers leaves without notice and
 	// as many new ones arrive.
@@ -193,6 +200,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 				return res, buildErr
 			}
 			p.ov.Join(boot.node.Self())
+			p.watch = nw.Now()
 			p.node.Do(p.st.Watch)
 		}
 	}
@@ -214,7 +222,11 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 		viewerBytes += float64(p.node.BytesSent) * 8
 		viewerCap += float64(p.upload) * (until - p.born).Seconds()
 		if s.Played+s.Missed == 0 {
-			continue // left before anything was due
+			if until-p.watch < judgeAfter(sc) {
+				continue // left too soon to judge
+			}
+			samples = append(samples, viewerSample{}) // never got the stream
+			continue
 		}
 		samples = append(samples, viewerSample{
 			continuity: s.Continuity(),
@@ -226,7 +238,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	}
 	res.fill(samples, arrivals)
 	if payloadDelivered > 0 {
-		res.Overhead = float64(bytesSent-payloadSent) / float64(payloadDelivered)
+		res.Overhead = overhead(bytesSent, payloadSent, payloadDelivered)
 	}
 	if viewerCap > 0 {
 		res.UploadUtil = viewerBytes / viewerCap

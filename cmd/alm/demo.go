@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/lab"
+	"github.com/almcast/alm/report"
 )
 
 func init() {
@@ -70,18 +69,11 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	fmt.Println()
 	printStreamTable(res)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(res, "", "  ")
+	path, err := report.Write(dir, res)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, "results.json")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return err
-	}
-	fmt.Printf("\nreport: %s\n", dir)
+	fmt.Printf("\nreport: %s (open %s; data in %s)\n", dir, path, filepath.Join(dir, report.JSONFile))
 	return nil
 }
 

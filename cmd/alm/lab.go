@@ -11,6 +11,7 @@ import (
 
 	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/lab"
+	"github.com/almcast/alm/report"
 )
 
 func init() {
@@ -35,6 +36,8 @@ func runLab(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.Startup, "startup", sc.Startup, "player startup buffer")
 	fs.DurationVar(&sc.JoinInterval, "join-interval", sc.JoinInterval, "gap between viewers joining the overlay before the stream starts")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	reportDir := fs.String("report", "", "also write an HTML report with plots, and results.json, into this directory")
+	rates := fs.String("rates", "", "sweep the stream rate: fractions of rmax like 0.5,0.7,0.9,1.0 (all ≤ 10, no unit) or bit rates like 500k,1M; upload capacities stay those at --rate")
 	prof := profileFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -55,15 +58,87 @@ func runLab(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopProf()
+	if *rates != "" {
+		return runSweep(ctx, sc, *rates, *asJSON, *reportDir)
+	}
 	res, err := lab.RunStream(ctx, sc)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(os.Stdout).Encode(res)
+		if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printStreamTable(res)
 	}
-	printStreamTable(res)
+	if *reportDir != "" {
+		path, err := report.Write(*reportDir, res)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(reportOut(*asJSON), "report: %s\n", path)
+	}
 	return nil
+}
+
+// runSweep runs the scenario at each rate of the list, with the upload
+// capacities it has at its own rate, and prints (or reports) every point.
+func runSweep(ctx context.Context, sc lab.Scenario, rates string, asJSON bool, reportDir string) error {
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	rs, err := report.ParseRates(rates, sc.RMax())
+	if err != nil {
+		return err
+	}
+	sw := &report.Sweep{}
+	for _, r := range rs {
+		res, err := lab.RunStream(ctx, report.AtRate(sc, r))
+		if err != nil {
+			return err
+		}
+		sw.Points = append(sw.Points, res)
+		if !asJSON {
+			printStreamTable(res)
+			fmt.Println()
+		}
+	}
+	if asJSON {
+		if err := json.NewEncoder(os.Stdout).Encode(sw); err != nil {
+			return err
+		}
+	} else {
+		printSweepTable(sw)
+	}
+	if reportDir != "" {
+		path, err := report.WriteSweep(reportDir, sw)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(reportOut(asJSON), "report: %s\n", path)
+	}
+	return nil
+}
+
+// reportOut is where to name the report: stderr when stdout carries JSON.
+func reportOut(asJSON bool) *os.File {
+	if asJSON {
+		return os.Stderr
+	}
+	return os.Stdout
+}
+
+// printSweepTable prints mean continuity per mode at each rate.
+func printSweepTable(sw *report.Sweep) {
+	header, rows := sw.Table()
+	fmt.Println("sweep: mean continuity")
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, strings.Join(header, "\t")+"\t")
+	for _, row := range rows {
+		fmt.Fprintln(w, strings.Join(row, "\t")+"\t")
+	}
+	w.Flush()
 }
 
 func printStreamTable(res *lab.StreamResult) {

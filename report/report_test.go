@@ -1,0 +1,106 @@
+package report
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// externalRef matches anything in a page that would make a browser reach
+// out: scripts, stylesheets, images or fonts from an address.
+var externalRef = regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|<script|<link`)
+
+func readPage(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if m := externalRef.FindString(page); m != "" {
+		t.Fatalf("page refers outside itself: %q", m)
+	}
+	return page
+}
+
+func TestWrite(t *testing.T) {
+	res := fakeResult(t, 1_000_000, "direct", "tree", "forest", "mesh")
+	res.Modes[0].LagSamples, res.Modes[0].StartupSamples = nil, nil // never started
+	dir := filepath.Join(t.TempDir(), "report")
+	path, err := Write(dir, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readPage(t, path)
+	if n := strings.Count(page, "<svg"); n != 5 {
+		t.Errorf("%d plots, want 5", n)
+	}
+	for _, want := range []string{"continuity-cdf", "lag-cdf", "startup-cdf", "overhead", "upload-util",
+		"direct (no samples)", ">forest<", "capacity = 1.0", "Liberation Sans", JSONFile} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	var back struct {
+		Modes []struct {
+			Mode string `json:"mode"`
+		} `json:"modes"`
+		RMax float64 `json:"rmax"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Modes) != 4 || back.Modes[2].Mode != "forest" || back.RMax != res.RMax {
+		t.Errorf("results.json holds %+v", back)
+	}
+}
+
+func TestWriteSweep(t *testing.T) {
+	sw := fakeSweep(t, []float64{0.5, 0.9, 1.2}, "tree", "mesh")
+	path, err := WriteSweep(t.TempDir(), sw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readPage(t, path)
+	if n, want := strings.Count(page, "<svg"), 2+5*3; n != want {
+		t.Errorf("%d plots, want %d", n, want)
+	}
+	for _, want := range []string{"sweep-continuity", "stream rate / rmax", "0.90 × rmax", "rmax"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(path), JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string][]json.RawMessage
+	if err := json.Unmarshal(b, &back); err != nil || len(back["sweep"]) != 3 {
+		t.Errorf("results.json: %v, %d sweep points, want 3", err, len(back["sweep"]))
+	}
+}
+
+func TestWriteSweepEmpty(t *testing.T) {
+	if _, err := WriteSweep(t.TempDir(), &Sweep{}); err == nil {
+		t.Fatal("want an error for an empty sweep")
+	}
+}
+
+func TestSweepTable(t *testing.T) {
+	sw := fakeSweep(t, []float64{0.5, 1}, "tree", "mesh")
+	sw.Points[1].Modes = sw.Points[1].Modes[:1] // mesh missing at one rate
+	header, rows := sw.Table()
+	if strings.Join(header, ",") != "rate,rate / rmax,tree,mesh" {
+		t.Fatalf("header %v", header)
+	}
+	if len(rows) != 2 || rows[0][1] != "0.50" || rows[1][1] != "1.00" || rows[1][3] != "–" {
+		t.Fatalf("rows %v", rows)
+	}
+}
