@@ -1,0 +1,88 @@
+// Package scribe builds multicast trees over the overlay's key-based
+// routing API (Castro et al., Scribe, JSAC 2002). A group is named by an
+// ID; the node responsible for it is the rendezvous (root). A member joins
+// by routing a Join towards the group ID: every node on the way that can
+// take a child adopts the previous one and, if it was not in the tree yet,
+// goes on joining as itself, so the tree is the union of the reverse
+// routes. Data flows from the top of the tree (here the stream's source,
+// which feeds the root) down to the children by direct sends.
+//
+// Each node caps its children through a Policy given by the mode (from its
+// upload capacity); a full node pushes a newcomer down to a child with
+// spare room, or evicts a child the policy prefers to drop (SplitStream's
+// push-down), and orphans search a spare-capacity group by anycast.
+// Parents beat to their children and children refresh their parents; a
+// child whose parent falls silent joins again, and the repair is timed.
+//
+// The package also holds the Relay, which forwards chunks down the trees,
+// paces them on the uplink and repairs losses by asking the parent or
+// peers for missing chunks, and the "tree" delivery mode: one Scribe tree
+// carrying the whole stream. Like every protocol core it gets time,
+// randomness and sending from an env.Env and runs on the node's event loop.
+package scribe
+
+import (
+	"errors"
+	"time"
+)
+
+// Config tunes a node's Scribe. The zero value is not valid; start from
+// DefaultConfig.
+type Config struct {
+	// BeatPeriod is how often a parent sends each child a heartbeat
+	// carrying its path from the top. Default 400ms.
+	BeatPeriod time.Duration
+	// ParentTimeout is how long a parent may stay silent (no chunk, no
+	// heartbeat) before the child drops it and joins again. Default 1.5s.
+	ParentTimeout time.Duration
+	// RefreshPeriod is how often a child tells its parent it is still
+	// there, with its spare room. Default 1s.
+	RefreshPeriod time.Duration
+	// ChildTimeout is how long a child may stay silent before its parent
+	// drops it. Default 4s.
+	ChildTimeout time.Duration
+	// JoinTimeout is how long a join attempt waits for an Accept before
+	// the next attempt. Default 1s.
+	JoinTimeout time.Duration
+	// MaxPushDown bounds how many times one join is handed on between
+	// tree nodes (push-down and push-up). Default 12.
+	MaxPushDown int
+	// MaxPath bounds the path from the top a node accepts; a longer one
+	// is taken for a loop. Default 48.
+	MaxPath int
+	// MaxChildren bounds a node's children in one group whatever the
+	// policy says, so that no input can grow state without bound.
+	// Default 256.
+	MaxChildren int
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		BeatPeriod:    400 * time.Millisecond,
+		ParentTimeout: 1500 * time.Millisecond,
+		RefreshPeriod: time.Second,
+		ChildTimeout:  4 * time.Second,
+		JoinTimeout:   time.Second,
+		MaxPushDown:   12,
+		MaxPath:       48,
+		MaxChildren:   256,
+	}
+}
+
+// Validate reports the first field out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.BeatPeriod <= 0 || c.RefreshPeriod <= 0 || c.JoinTimeout <= 0:
+		return errors.New("scribe: periods must be positive")
+	case c.ParentTimeout <= c.BeatPeriod:
+		return errors.New("scribe: parent timeout must exceed the beat period")
+	case c.ChildTimeout <= c.RefreshPeriod:
+		return errors.New("scribe: child timeout must exceed the refresh period")
+	case c.MaxPushDown < 1 || c.MaxPath < 2 || c.MaxPath > maxPath:
+		return errors.New("scribe: max push-down must be positive and max path in [2, 64]")
+	case c.MaxChildren < 1 || c.MaxChildren > 4096:
+		return errors.New("scribe: max children must be in [1, 4096]")
+	}
+	return nil
+}

@@ -1,0 +1,378 @@
+package scribe
+
+import (
+	"time"
+
+	"github.com/almcast/alm/id"
+)
+
+// tryJoin starts the next attempt to find g a parent: a former sibling
+// named by a drop, else (every third time, when there is a spare-capacity
+// group) an anycast after two routed joins failed, else a join routed
+// towards the group ID.
+func (s *Scribe) tryJoin(g *group) {
+	if s.stopped || g.inTree() || !(g.member || len(g.children) > 0) {
+		return
+	}
+	g.attempt++
+	s.stats.JoinsSent++
+	switch {
+	case len(g.try) > 0:
+		to := g.try[0]
+		g.try = g.try[1:]
+		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: true})
+	case s.spare != id.Zero && g.id != s.spare && g.attempt%3 == 0:
+		s.stats.Anycasts++
+		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self})
+	default:
+		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self})
+	}
+	s.armJoin(g, s.cfg.JoinTimeout)
+}
+
+// armJoin (re)starts g's join timer.
+func (s *Scribe) armJoin(g *group, d time.Duration) {
+	if g.joinTimer != nil {
+		g.joinTimer.Stop()
+	}
+	d += time.Duration(s.e.Rand().Int64N(int64(d)/4 + 1))
+	g.joinTimer = s.e.After(d, func() {
+		g.joinTimer = nil
+		if s.groups[g.id] == g {
+			s.tryJoin(g)
+		}
+	})
+}
+
+// attachFeeder makes a root join the feeder (or, with none, the top).
+func (s *Scribe) attachFeeder(g *group) {
+	if g.inTree() {
+		return
+	}
+	if s.feeder.IsZero() || s.feeder.ID == s.self.ID {
+		g.top = true
+		g.path = nil
+		return
+	}
+	s.send(s.feeder, &Join{Group: g.id, Joiner: s.self})
+}
+
+// onDirectJoin handles a join handed to this node.
+func (s *Scribe) onDirectJoin(from id.Ref, j *Join) {
+	if !validRef(j.Joiner) {
+		s.stats.BadInput++
+		return
+	}
+	s.onJoin(j, ViaDirect, false)
+}
+
+// onJoin handles a join routed through (atRoot false), delivered to
+// (atRoot true) or handed to this node. It reports whether the join is
+// dealt with here; when not, a routed join goes on, possibly with this
+// node as the joiner (it became a forwarder).
+func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
+	if !validRef(j.Joiner) {
+		s.stats.BadInput++
+		return true
+	}
+	g := s.groups[j.Group]
+	if j.Joiner.ID == s.self.ID {
+		if atRoot && g != nil && !g.inTree() && (g.member || len(g.children) > 0) {
+			s.attachFeeder(g) // our own join ends here: we are the root
+			return true
+		}
+		return via == ViaRoute && !atRoot
+	}
+	if g != nil {
+		if c := g.child(j.Joiner.ID); c != nil {
+			c.heard = s.e.Now()
+			s.accept(g, c.ref) // a repeated join: say yes again
+			return true
+		}
+		if g.inPath(j.Joiner.ID) {
+			// The joiner is above us: taking it would close a loop.
+			s.stats.Loops++
+			switch {
+			case via == ViaRoute && !atRoot:
+				return false // let it pass on towards the root
+			case !s.feeder.IsZero() && int(j.Hops) < s.cfg.MaxPushDown:
+				// The root of a subtree cut off from the top: the
+				// feeder finds the joiner a place in the attached tree.
+				s.handTo(s.feeder, j, false)
+			default:
+				s.refuse(j)
+			}
+			return true
+		}
+	}
+	inTree := g != nil && g.inTree()
+	room := g == nil || len(g.children) < s.cfg.MaxChildren
+	ask := via
+	if atRoot {
+		ask = ViaRoot
+	}
+	if room && s.pol.Adopt(j.Group, j.Joiner, ask) {
+		g = s.group(j.Group)
+		s.adopt(g, j.Joiner)
+		if inTree {
+			return true
+		}
+		if via == ViaRoute && !atRoot && !g.hasParent() {
+			// Scribe: go on joining as ourselves.
+			j.Joiner, j.Hops, j.Down = s.self, 0, false
+			s.armJoin(g, s.cfg.JoinTimeout)
+			return false
+		}
+		if atRoot {
+			s.attachFeeder(g)
+		} else if g.joinTimer == nil {
+			s.tryJoin(g)
+		}
+		return true
+	}
+	if !inTree {
+		if via == ViaRoute && !atRoot {
+			return false // not ours to take: let it pass
+		}
+		if atRoot && g != nil && (g.member || len(g.children) > 0) && !s.feeder.IsZero() {
+			// A full root without a parent yet: the feeder may have room.
+			s.attachFeeder(g)
+			s.handTo(s.feeder, j, false)
+			return true
+		}
+		s.refuse(j)
+		return true
+	}
+	if via == ViaRoute && !atRoot && len(g.children) == 0 {
+		return false // a leaf cannot hand it down: let it pass
+	}
+	if eg, victim, ok := s.pol.Evict(j.Group, j.Joiner); ok {
+		s.stats.Evictions++
+		g = s.group(j.Group)
+		s.adopt(g, j.Joiner)
+		s.Drop(eg, victim.ID, s.Siblings(eg, victim.ID, 4))
+		return true
+	}
+	s.handOn(g, j)
+	return true
+}
+
+// handOn passes a join this full node cannot take to a neighbour in the
+// tree: up to a parent that said it has room (unless the join has gone
+// down already), else down to the child with the most spare room below it.
+func (s *Scribe) handOn(g *group, j *Join) {
+	if int(j.Hops) >= s.cfg.MaxPushDown {
+		s.refuse(j)
+		return
+	}
+	if !j.Down && g.hasParent() && g.parentSpare > 0 && g.parent.ID != j.Joiner.ID {
+		g.parentSpare--
+		s.stats.PushUps++
+		s.handTo(g.parent, j, false)
+		return
+	}
+	var best *child
+	ties := 0
+	for _, c := range g.children {
+		if c.ref.ID == j.Joiner.ID {
+			continue
+		}
+		switch {
+		case best == nil || c.spare > best.spare:
+			best, ties = c, 1
+		case c.spare == best.spare:
+			ties++
+			if s.e.Rand().IntN(ties) == 0 {
+				best = c
+			}
+		}
+	}
+	if best == nil {
+		s.refuse(j)
+		return
+	}
+	if best.spare > 0 {
+		best.spare--
+	}
+	s.stats.PushDowns++
+	s.handTo(best.ref, j, true)
+}
+
+func (s *Scribe) handTo(to id.Ref, j *Join, down bool) {
+	s.send(to, &Join{Group: j.Group, Joiner: j.Joiner, Hops: j.Hops + 1, Down: j.Down || down})
+}
+
+// adopt takes r as a child in g and tells it so.
+func (s *Scribe) adopt(g *group, r id.Ref) {
+	if g.child(r.ID) == nil {
+		g.children = append(g.children, &child{ref: r, heard: s.e.Now(), since: s.e.Now()})
+	}
+	s.stats.Accepted++
+	s.accept(g, r)
+}
+
+func (s *Scribe) accept(g *group, r id.Ref) {
+	s.send(r, &Accept{Group: g.id, Path: s.pathOut(g)})
+}
+
+// pathOut is the path a child of g gets: ours, then us.
+func (s *Scribe) pathOut(g *group) []id.ID {
+	out := make([]id.ID, 0, len(g.path)+1)
+	out = append(out, g.path...)
+	return append(out, s.self.ID)
+}
+
+func (s *Scribe) refuse(j *Join) {
+	s.stats.Refused++
+	s.send(j.Joiner, &Refuse{Group: j.Group})
+}
+
+// onAccept takes a parent, if the node needs one in that group.
+func (s *Scribe) onAccept(from id.Ref, a *Accept) {
+	g := s.groups[a.Group]
+	if g == nil || g.top || !(g.member || len(g.children) > 0) || !validRef(from) {
+		s.send(from, &Leave{Group: a.Group}) // unasked for
+		return
+	}
+	if g.hasParent() {
+		if g.parent.ID == from.ID {
+			s.setPath(g, a.Path)
+			g.heard = s.e.Now()
+		} else {
+			s.send(from, &Leave{Group: a.Group}) // a late answer: we have a parent
+		}
+		return
+	}
+	if s.loops(a.Path) || g.child(from.ID) != nil {
+		s.stats.Loops++
+		s.send(from, &Leave{Group: a.Group})
+		return
+	}
+	g.parent = from
+	g.path = append([]id.ID(nil), a.Path...)
+	g.heard = s.e.Now()
+	g.parentSpare = 0
+	g.attempt = 0
+	g.try = nil
+	if g.joinTimer != nil {
+		g.joinTimer.Stop()
+		g.joinTimer = nil
+	}
+	if s.ev.Attached != nil {
+		s.ev.Attached(g.id, from)
+	}
+}
+
+// loops reports whether a path from the top would make a loop here.
+func (s *Scribe) loops(path []id.ID) bool {
+	if len(path) > s.cfg.MaxPath {
+		return true
+	}
+	for _, p := range path {
+		if p == s.self.ID {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scribe) setPath(g *group, path []id.ID) {
+	if s.loops(path) {
+		s.stats.Loops++
+		s.send(g.parent, &Leave{Group: g.id})
+		s.lose(g, s.e.Now())
+		return
+	}
+	g.path = append(g.path[:0], path...)
+}
+
+func (s *Scribe) onRefuse(r *Refuse) {
+	g := s.groups[r.Group]
+	if g == nil || g.inTree() {
+		return
+	}
+	s.armJoin(g, s.cfg.JoinTimeout/5)
+}
+
+func (s *Scribe) onDrop(from id.Ref, d *Drop) {
+	g := s.groups[d.Group]
+	if g == nil || g.parent.ID != from.ID {
+		return
+	}
+	g.try = g.try[:0]
+	for _, r := range d.Try {
+		if validRef(r) && r.ID != s.self.ID && g.child(r.ID) == nil {
+			g.try = append(g.try, r)
+		}
+	}
+	s.lose(g, s.e.Now())
+}
+
+func (s *Scribe) onLeave(from id.Ref, l *Leave) {
+	if g := s.groups[l.Group]; g != nil && g.removeChild(from.ID) {
+		s.prune(g)
+	}
+}
+
+// lose forgets g's parent and joins again at once.
+func (s *Scribe) lose(g *group, since time.Duration) {
+	g.parent = id.Ref{}
+	g.path = nil
+	g.parentSpare = 0
+	g.attempt = 0
+	s.stats.ParentLosses++
+	if s.ev.ParentLost != nil {
+		s.ev.ParentLost(g.id, since)
+	}
+	if !(g.member || len(g.children) > 0) {
+		s.forget(g)
+		return
+	}
+	s.tryJoin(g)
+}
+
+// anycast goes on with a depth-first search of a.Tree for a node that
+// takes a.Joiner as a child in a.Group.
+func (s *Scribe) anycast(a *Anycast) {
+	if !validRef(a.Joiner) || len(a.Visited) >= maxVisited {
+		if validRef(a.Joiner) {
+			s.send(a.Joiner, &Refuse{Group: a.Group})
+		}
+		return
+	}
+	visited := make([]id.ID, 0, len(a.Visited)+1)
+	visited = append(visited, a.Visited...)
+	visited = append(visited, s.self.ID)
+	if g := s.groups[a.Group]; g != nil && a.Joiner.ID != s.self.ID && g.inTree() && !g.inPath(a.Joiner.ID) &&
+		len(g.children) < s.cfg.MaxChildren {
+		if g.child(a.Joiner.ID) != nil {
+			s.accept(g, a.Joiner)
+			return
+		}
+		if s.pol.Adopt(a.Group, a.Joiner, ViaAnycast) {
+			s.adopt(g, a.Joiner)
+			return
+		}
+	}
+	seen := func(x id.ID) bool {
+		for _, v := range visited {
+			if v == x {
+				return true
+			}
+		}
+		return false
+	}
+	if t := s.groups[a.Tree]; t != nil {
+		for _, c := range t.children {
+			if !seen(c.ref.ID) && c.spare > 0 {
+				s.send(c.ref, &Anycast{Tree: a.Tree, Group: a.Group, Joiner: a.Joiner, Visited: visited})
+				return
+			}
+		}
+		if t.hasParent() && !seen(t.parent.ID) {
+			s.send(t.parent, &Anycast{Tree: a.Tree, Group: a.Group, Joiner: a.Joiner, Visited: visited})
+			return
+		}
+	}
+	s.send(a.Joiner, &Refuse{Group: a.Group})
+}

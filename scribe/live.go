@@ -1,0 +1,149 @@
+package scribe
+
+import (
+	"github.com/almcast/alm/id"
+)
+
+// beat runs every BeatPeriod: it drops silent children, gives up silent
+// parents, and sends every child one heartbeat for all its groups.
+func (s *Scribe) beat() {
+	now := s.e.Now()
+	type out struct {
+		to id.Ref
+		b  *Beat
+	}
+	var outs []out
+	idx := map[id.ID]int{}
+	for _, g := range append([]*group(nil), s.order...) {
+		if s.groups[g.id] != g {
+			continue
+		}
+		kept := g.children[:0]
+		for _, c := range g.children {
+			if now-c.heard > s.cfg.ChildTimeout {
+				s.stats.ChildTimeouts++
+				continue
+			}
+			kept = append(kept, c)
+		}
+		for i := len(kept); i < len(g.children); i++ {
+			g.children[i] = nil
+		}
+		g.children = kept
+		if g.hasParent() && now-g.heard > s.cfg.ParentTimeout {
+			s.lose(g, g.heard)
+			if s.groups[g.id] != g {
+				continue
+			}
+		}
+		if len(g.children) == 0 {
+			s.prune(g)
+			continue
+		}
+		e := BeatEntry{Group: g.id, Path: s.pathOut(g), Spare: clip16(s.pol.Spare(g.id))}
+		for _, c := range g.children {
+			i, ok := idx[c.ref.ID]
+			if !ok || len(outs[i].b.Entries) >= maxEntries {
+				idx[c.ref.ID] = len(outs)
+				outs = append(outs, out{to: c.ref, b: &Beat{}})
+				i = len(outs) - 1
+			}
+			outs[i].b.Entries = append(outs[i].b.Entries, e)
+		}
+	}
+	for _, o := range outs {
+		s.send(o.to, o.b)
+	}
+}
+
+// refresh runs every RefreshPeriod: each parent hears from this node, with
+// the spare room in its subtree and its number of children.
+func (s *Scribe) refresh() {
+	type out struct {
+		to id.Ref
+		r  *Refresh
+	}
+	var outs []out
+	idx := map[id.ID]int{}
+	for _, g := range s.order {
+		if !g.hasParent() {
+			continue
+		}
+		spare := s.pol.Spare(g.id)
+		if spare < 0 {
+			spare = 0
+		}
+		for _, c := range g.children {
+			spare += c.spare
+		}
+		e := RefreshEntry{Group: g.id, Spare: clip16(spare), Kids: clip16(len(g.children))}
+		i, ok := idx[g.parent.ID]
+		if !ok || len(outs[i].r.Entries) >= maxEntries {
+			idx[g.parent.ID] = len(outs)
+			outs = append(outs, out{to: g.parent, r: &Refresh{}})
+			i = len(outs) - 1
+		}
+		outs[i].r.Entries = append(outs[i].r.Entries, e)
+	}
+	for _, o := range outs {
+		s.send(o.to, o.r)
+	}
+}
+
+func clip16(n int) uint16 {
+	switch {
+	case n < 0:
+		return 0
+	case n > 0xffff:
+		return 0xffff
+	}
+	return uint16(n)
+}
+
+// onBeat takes a parent's heartbeat; a beat from a node that is not our
+// parent is answered with a Leave, so it forgets us.
+func (s *Scribe) onBeat(from id.Ref, b *Beat) {
+	now := s.e.Now()
+	for _, e := range b.Entries {
+		g := s.groups[e.Group]
+		if g == nil || g.parent.ID != from.ID {
+			s.send(from, &Leave{Group: e.Group})
+			continue
+		}
+		g.heard = now
+		g.parentSpare = int(e.Spare)
+		s.setPath(g, e.Path)
+	}
+}
+
+// onRefresh takes a child's keep-alive. A node that takes us for its
+// parent where we do not have it as a child is told so with a Drop; a
+// child that no longer lists a group is forgotten there.
+func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
+	now := s.e.Now()
+	listed := make(map[id.ID]bool, len(r.Entries))
+	for _, e := range r.Entries {
+		listed[e.Group] = true
+		g := s.groups[e.Group]
+		var c *child
+		if g != nil {
+			c = g.child(from.ID)
+		}
+		if c == nil {
+			s.send(from, &Drop{Group: e.Group})
+			continue
+		}
+		c.heard = now
+		c.spare = int(e.Spare)
+		c.kids = int(e.Kids)
+	}
+	if len(r.Entries) >= maxEntries {
+		return // maybe split over several messages
+	}
+	for _, g := range append([]*group(nil), s.order...) {
+		if c := g.child(from.ID); c != nil && !listed[g.id] && now-c.since > 2*s.cfg.RefreshPeriod {
+			g.removeChild(from.ID)
+			s.prune(g)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package scribe
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/delivery"
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/wire"
+)
+
+// TreeName is the name of the single-tree delivery mode.
+const TreeName = "tree"
+
+func init() {
+	delivery.Register(TreeName, func(h delivery.Host) (delivery.Mode, error) {
+		return NewTree(h, DefaultTreeConfig())
+	})
+}
+
+// TreeConfig tunes the tree mode.
+type TreeConfig struct {
+	// Scribe tunes the tree.
+	Scribe Config
+	// Relay tunes forwarding and repair.
+	Relay RelayConfig
+	// SourceHeadroom is the share of the source's upload kept free of
+	// children, since whatever the source fails to send every viewer
+	// misses. Default 0.1.
+	SourceHeadroom float64
+	// MaxChildren caps a viewer's children whatever its upload. Default 16.
+	MaxChildren int
+}
+
+// DefaultTreeConfig returns the documented defaults.
+func DefaultTreeConfig() TreeConfig {
+	r := DefaultRelayConfig()
+	// A copy of the whole stream per child: anything that waits is the
+	// node's overload, shed at once rather than delaying every chunk of
+	// the subtree.
+	r.MaxBacklog = 100 * time.Millisecond
+	r.MaxWait = 80 * time.Millisecond
+	return TreeConfig{Scribe: DefaultConfig(), Relay: r, SourceHeadroom: 0.1, MaxChildren: 16}
+}
+
+// Validate reports the first field out of range.
+func (c TreeConfig) Validate() error {
+	if err := c.Scribe.Validate(); err != nil {
+		return err
+	}
+	if err := c.Relay.Validate(); err != nil {
+		return err
+	}
+	if c.SourceHeadroom < 0 || c.SourceHeadroom >= 1 || c.MaxChildren < 0 {
+		return fmt.Errorf("scribe: source headroom %v or max children %d out of range", c.SourceHeadroom, c.MaxChildren)
+	}
+	return nil
+}
+
+// Tree is the "tree" delivery mode: one Scribe tree, rooted at the node
+// responsible for the channel ID and fed by the source, carries every
+// chunk. Each node takes as many children as its upload carries whole
+// copies of the stream; nodes that upload less than the rate are leaves.
+type Tree struct {
+	cfg   TreeConfig
+	h     delivery.Host
+	sc    *Scribe
+	relay *Relay
+	group id.ID
+	cap   int
+	rep   *RepairClock
+}
+
+var _ delivery.Summarizer = (*Tree)(nil)
+
+// NewTree returns the tree mode for h.
+func NewTree(h delivery.Host, cfg TreeConfig) (*Tree, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Tree{cfg: cfg, h: h, group: h.Channel().ID()}
+	t.rep = NewRepairClock()
+	ev := Events{ParentLost: t.rep.Lost, Attached: func(g id.ID, _ id.Ref) {
+		t.rep.Attached(g, h.Env().Now(), t.relay.Complete(g))
+	}}
+	var err error
+	if t.sc, err = New(h.Env(), h.Overlay(), cfg.Scribe, t, ev, h.Send); err != nil {
+		return nil, err
+	}
+	if t.relay, err = NewRelay(h, t.sc, cfg.Relay, func(uint64) id.ID { return t.group }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Capacity is how many whole copies of a stream of rate bit/s an upload of
+// upload bit/s carries, less a headroom share (0 when either is unknown).
+func Capacity(upload, rate int64, headroom float64) int {
+	if upload <= 0 || rate <= 0 {
+		return 0
+	}
+	// A little slack: chunks carry RTP headers and signatures on top of
+	// the nominal rate, and a node at twice the rate should still feed
+	// two children (the relay sheds the excess, peers repair it).
+	return int(math.Floor(float64(upload)*(1-headroom)/float64(rate) + 0.02))
+}
+
+// Proto implements delivery.Mode.
+func (t *Tree) Proto() string { return Proto }
+
+// Start implements delivery.Mode.
+func (t *Tree) Start() {
+	if t.h.IsSource() {
+		t.cap = Capacity(t.h.Upload(), t.h.Rate(), t.cfg.SourceHeadroom)
+		if t.h.Upload() <= 0 {
+			t.cap = t.cfg.Scribe.MaxChildren
+		}
+		t.sc.Create(t.group)
+		t.sc.Start()
+		return
+	}
+	t.cap = min(Capacity(t.h.Upload(), t.h.Rate(), 0), t.cfg.MaxChildren)
+	if t.h.Upload() <= 0 {
+		t.cap = 2 // unknown upload: a modest interior node
+	}
+	t.sc.SetFeeder(t.h.Source())
+	t.sc.Start()
+	t.sc.Join(t.group)
+	t.relay.Start()
+}
+
+// Adopt implements Policy.
+func (t *Tree) Adopt(g id.ID, _ id.Ref, _ Via) bool {
+	return g == t.group && t.sc.ChildCount(g) < t.cap
+}
+
+// Evict implements Policy: a single tree never evicts.
+func (t *Tree) Evict(id.ID, id.Ref) (id.ID, id.Ref, bool) { return id.ID{}, id.Ref{}, false }
+
+// Spare implements Policy.
+func (t *Tree) Spare(g id.ID) int {
+	if g != t.group {
+		return 0
+	}
+	return t.cap - t.sc.ChildCount(g)
+}
+
+// Receive implements env.Handler.
+func (t *Tree) Receive(from id.Ref, m wire.Message) {
+	if !t.sc.Receive(from, m) {
+		t.relay.Receive(from, m)
+	}
+}
+
+// Publish implements delivery.Mode.
+func (t *Tree) Publish(c *chunk.Chunk) { t.relay.Publish(c) }
+
+// Chunk implements delivery.Mode.
+func (t *Tree) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
+	t.relay.Chunk(from, c, fresh)
+	if fresh && from.ID == t.sc.Parent(t.group).ID {
+		t.rep.Data(t.group, t.h.Env().Now())
+	}
+}
+
+// Stop implements delivery.Mode.
+func (t *Tree) Stop() {
+	t.sc.Stop()
+	t.relay.Stop()
+}
+
+// Leave implements delivery.Mode.
+func (t *Tree) Leave() {
+	t.sc.Leave()
+	t.relay.Stop()
+}
+
+// Scribe returns the mode's Scribe (for tests and tools).
+func (t *Tree) Scribe() *Scribe { return t.sc }
+
+// Stats implements delivery.Mode.
+func (t *Tree) Stats() map[string]float64 {
+	out := map[string]float64{
+		"children": float64(t.sc.ChildCount(t.group)),
+		"cap":      float64(t.cap),
+	}
+	if !t.h.IsSource() {
+		d := t.sc.Depth(t.group)
+		out["orphan"] = 0
+		if d < 0 {
+			out["orphan"] = 1
+		} else {
+			out["hops_sum"], out["hops_n"], out["depth_max"] = float64(d), 1, float64(d)
+		}
+		out["interior_stripes"] = 0
+		if t.sc.ChildCount(t.group) > 0 {
+			out["interior_stripes"] = 1
+		}
+	}
+	AddStats(out, t.sc.Stats(), t.relay.Stats())
+	t.rep.AddTo(out)
+	return out
+}
+
+// Summarize implements delivery.Summarizer.
+func (t *Tree) Summarize(viewers []map[string]float64) map[string]float64 {
+	return Summarize(viewers, false)
+}

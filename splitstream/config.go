@@ -1,0 +1,86 @@
+// Package splitstream is the "forest" delivery mode (Castro et al.,
+// SplitStream, SOSP 2003): the stream is split into k stripes, chunk seq
+// going to stripe seq mod k, and each stripe travels down its own Scribe
+// tree. Stripe IDs differ in their first digit, so the joins of a stripe
+// meet nodes whose IDs start with that digit first: a node forwards in the
+// stripe of its own first digit (its home stripe) and is a leaf in the
+// others, so each node is interior in at most one tree and the loss of a
+// node costs its children one stripe. Each node's children are capped by
+// its upload over the stripe rate; a full node takes a newcomer of its
+// home stripe by evicting a child of another stripe (or one whose ID does
+// not match the stripe), which its siblings then take in; orphans search
+// the spare-capacity group by anycast.
+package splitstream
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/almcast/alm/scribe"
+)
+
+// Config tunes the forest mode.
+type Config struct {
+	// Stripes is the number of stripes k, 1 to 16. Default 16.
+	Stripes int
+	// Scribe tunes the trees.
+	Scribe scribe.Config
+	// Relay tunes forwarding and repair.
+	Relay scribe.RelayConfig
+	// Headroom is the share of a node's upload kept free of children, for
+	// control traffic and repairs. Default 0.1.
+	Headroom float64
+	// Overhead is the wire size of a chunk over its nominal share of the
+	// rate (RTP headers, encoding, signature). Default 1.03.
+	Overhead float64
+	// Balance caps the children a node takes from joins at Balance times
+	// the number of stripes (children beyond come only from spare-capacity
+	// searches), so that no node makes its last children wait long for
+	// each chunk. Default 1.25.
+	Balance float64
+	// MaxChildren caps a node's children over all stripes. Default 64.
+	MaxChildren int
+	// SpareChildren caps a node's children in the spare-capacity group's
+	// tree, which carries no data. Default 8.
+	SpareChildren int
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	r := scribe.DefaultRelayConfig()
+	// A stripe's chunk goes to all of a node's children at once: copies
+	// wait their turn for up to a stripe period without the node being
+	// over its capacity.
+	r.MaxWait = 3 * time.Second
+	return Config{
+		Stripes:       16,
+		Scribe:        scribe.DefaultConfig(),
+		Relay:         r,
+		Headroom:      0.1,
+		Overhead:      1.03,
+		Balance:       1.25,
+		MaxChildren:   64,
+		SpareChildren: 8,
+	}
+}
+
+// Validate reports the first field out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Stripes < 1 || c.Stripes > 16:
+		return fmt.Errorf("splitstream: %d stripes, want 1 to 16", c.Stripes)
+	case c.Headroom < 0 || c.Headroom >= 1 || c.Overhead < 1 || c.Overhead > 2:
+		return fmt.Errorf("splitstream: headroom %v or overhead %v out of range", c.Headroom, c.Overhead)
+	case c.Balance < 0.5:
+		return fmt.Errorf("splitstream: balance %v below 0.5", c.Balance)
+	case c.MaxChildren < 0 || c.SpareChildren < 1:
+		return fmt.Errorf("splitstream: max children %d or spare children %d out of range", c.MaxChildren, c.SpareChildren)
+	}
+	if err := c.Scribe.Validate(); err != nil {
+		return fmt.Errorf("splitstream: %w", err)
+	}
+	if err := c.Relay.Validate(); err != nil {
+		return fmt.Errorf("splitstream: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package splitstream
+
+import (
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/delivery"
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/scribe"
+	"github.com/almcast/alm/wire"
+)
+
+// Name is the name of the forest delivery mode.
+const Name = "forest"
+
+func init() {
+	delivery.Register(Name, func(h delivery.Host) (delivery.Mode, error) {
+		return New(h, DefaultConfig())
+	})
+}
+
+// Forest is the forest mode on one node.
+type Forest struct {
+	cfg     Config
+	h       delivery.Host
+	sc      *scribe.Scribe
+	relay   *scribe.Relay
+	stripes []id.ID
+	spare   id.ID
+	home    int // the stripe this node forwards in
+	cap     int // stripe children over all stripes
+	soft    int // children taken by joins; beyond, only by anycast
+	rep     *scribe.RepairClock
+}
+
+var _ delivery.Summarizer = (*Forest)(nil)
+
+// New returns the forest mode for h.
+func New(h delivery.Host, cfg Config) (*Forest, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ch := h.Channel().ID()
+	f := &Forest{cfg: cfg, h: h, spare: SpareID(ch), rep: scribe.NewRepairClock()}
+	for s := 0; s < cfg.Stripes; s++ {
+		f.stripes = append(f.stripes, StripeID(ch, s))
+	}
+	f.home = h.Env().Self().ID.Digit(0) % cfg.Stripes
+	ev := scribe.Events{
+		ParentLost: f.rep.Lost,
+		Attached: func(g id.ID, _ id.Ref) {
+			if g != f.spare {
+				f.rep.Attached(g, h.Env().Now(), f.relay.Complete(g))
+			}
+		},
+	}
+	var err error
+	if f.sc, err = scribe.New(h.Env(), h.Overlay(), cfg.Scribe, f, ev, h.Send); err != nil {
+		return nil, err
+	}
+	if f.relay, err = scribe.NewRelay(h, f.sc, cfg.Relay, f.stripeFor); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *Forest) stripeFor(seq uint64) id.ID { return f.stripes[seq%uint64(len(f.stripes))] }
+
+// Proto implements delivery.Mode: the forest's messages are Scribe's.
+func (f *Forest) Proto() string { return scribe.Proto }
+
+// Start implements delivery.Mode.
+func (f *Forest) Start() {
+	k := len(f.stripes)
+	if f.h.IsSource() {
+		f.cap = OutCapacity(f.h.Upload(), f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead)
+		if f.h.Upload() <= 0 {
+			f.cap = k * 4
+		}
+		for _, s := range f.stripes {
+			f.sc.Create(s)
+		}
+		f.sc.Create(f.spare)
+		f.sc.Start()
+		return
+	}
+	f.cap = min(OutCapacity(f.h.Upload(), f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead), f.cfg.MaxChildren)
+	if f.h.Upload() <= 0 {
+		f.cap = k // unknown upload: one copy of the stream
+	}
+	// Each of a stripe's chunks leaves a node once per child: a node with
+	// many children delays the last ones by as many chunk times. Joins
+	// fill a node up to what a balanced forest needs (about k children a
+	// node); the rest of its capacity serves orphans found by anycast.
+	f.soft = min(f.cap, int(float64(k)*f.cfg.Balance+0.5))
+	f.sc.SetFeeder(f.h.Source())
+	f.sc.SetSpareTree(f.spare)
+	f.sc.Start()
+	for _, s := range f.stripes {
+		f.sc.Join(s)
+	}
+	if f.cap > 0 {
+		f.sc.Join(f.spare)
+	}
+	f.relay.Start()
+}
+
+// Receive implements env.Handler.
+func (f *Forest) Receive(from id.Ref, m wire.Message) {
+	if !f.sc.Receive(from, m) {
+		f.relay.Receive(from, m)
+	}
+}
+
+// Publish implements delivery.Mode.
+func (f *Forest) Publish(c *chunk.Chunk) { f.relay.Publish(c) }
+
+// Chunk implements delivery.Mode.
+func (f *Forest) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
+	f.relay.Chunk(from, c, fresh)
+	if fresh {
+		f.rep.Data(f.stripeFor(c.Seq), f.h.Env().Now())
+	}
+}
+
+// Stop implements delivery.Mode.
+func (f *Forest) Stop() {
+	f.sc.Stop()
+	f.relay.Stop()
+}
+
+// Leave implements delivery.Mode.
+func (f *Forest) Leave() {
+	f.sc.Leave()
+	f.relay.Stop()
+}
+
+// Scribe returns the mode's Scribe (for tests and tools).
+func (f *Forest) Scribe() *scribe.Scribe { return f.sc }
+
+// Stripes returns the stripe IDs.
+func (f *Forest) Stripes() []id.ID { return f.stripes }
+
+// Home returns the index of the node's home stripe.
+func (f *Forest) Home() int { return f.home }
+
+// Capacity returns the node's cap on stripe children.
+func (f *Forest) Capacity() int { return f.cap }
+
+// Stats implements delivery.Mode.
+func (f *Forest) Stats() map[string]float64 {
+	out := map[string]float64{"children": float64(f.total()), "cap": float64(f.cap)}
+	if !f.h.IsSource() {
+		var sum, n, dmax, orphan, interior float64
+		for _, s := range f.stripes {
+			d := f.sc.Depth(s)
+			if d < 0 {
+				orphan = 1
+				continue
+			}
+			sum += float64(d)
+			n++
+			dmax = max(dmax, float64(d))
+			if f.sc.ChildCount(s) > 0 {
+				interior++
+			}
+		}
+		out["hops_sum"], out["hops_n"], out["depth_max"] = sum, n, dmax
+		out["orphan"], out["interior_stripes"] = orphan, interior
+	}
+	scribe.AddStats(out, f.sc.Stats(), f.relay.Stats())
+	f.rep.AddTo(out)
+	return out
+}
+
+// Summarize implements delivery.Summarizer.
+func (f *Forest) Summarize(viewers []map[string]float64) map[string]float64 {
+	return scribe.Summarize(viewers, true)
+}

@@ -1,0 +1,73 @@
+package splitstream_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/almcast/alm/splitstream"
+)
+
+func forestOf(w *world, i int) *splitstream.Forest { return w.sts[i].Mode().(*splitstream.Forest) }
+
+// TestForestShape builds forests over several seeds and checks the degree
+// caps, that every viewer has a parent in every stripe, and that nearly
+// every viewer forwards in at most one stripe (interior-node-disjointness).
+func TestForestShape(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		w := newWorld(t, splitstream.Name, seed, 96, 0, func(int) int64 { return 2 * rate })
+		w.start()
+		w.nw.RunFor(20 * time.Second)
+		disjoint, n, orphans := 0, 0, 0
+		for i := 1; i < len(w.nodes); i++ {
+			f := forestOf(w, i)
+			st := f.Stats()
+			if st["children"] > float64(f.Capacity()) {
+				t.Errorf("seed %d viewer %d: %v children, cap %d", seed, i, st["children"], f.Capacity())
+			}
+			if st["orphan"] > 0 {
+				orphans++
+			}
+			if st["interior_stripes"] <= 1 {
+				disjoint++
+			}
+			n++
+		}
+		// The target is 0.95 (at 1,000 viewers); this is a floor
+		// against regressions at the share reached so far.
+		// Known shortfall: a few viewers may still be joining a stripe
+		// (the target is none at the end of a run).
+		if orphans > n/30 {
+			t.Errorf("seed %d: %d of %d viewers lack a parent in some stripe", seed, orphans, n)
+		}
+		share := float64(disjoint) / float64(n)
+		t.Logf("seed %d: %.2f of viewers are interior in at most one stripe", seed, share)
+		if share < 0.6 {
+			t.Errorf("seed %d: only %.2f of viewers are interior in at most one stripe", seed, share)
+		}
+	}
+}
+
+// TestForestStripesAndCaps checks the stripe IDs and the capacity rule.
+func TestForestStripesAndCaps(t *testing.T) {
+	var ch [16]byte
+	for i := range ch {
+		ch[i] = 0xab
+	}
+	seen := map[int]bool{}
+	for s := 0; s < 16; s++ {
+		d := splitstream.StripeID(ch, s).Digit(0)
+		if seen[d] {
+			t.Fatalf("stripes share first digit %d", d)
+		}
+		seen[d] = true
+	}
+	if got := splitstream.OutCapacity(16_000, rate, 16, 0.1, 1.03); got != 0 {
+		t.Errorf("a 0x viewer may take %d children", got)
+	}
+	if got := splitstream.OutCapacity(2*rate, rate, 16, 0.1, 1.03); got < 16 || got > 32 {
+		t.Errorf("a 2x viewer may take %d stripe children", got)
+	}
+	if err := (splitstream.Config{}).Validate(); err == nil {
+		t.Error("the zero config validates")
+	}
+}
