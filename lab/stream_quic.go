@@ -176,7 +176,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	}
 	var bErr error
 	if err := src.call(func() {
-		if bErr = src.st.Broadcast(source.TestSDP("127.0.0.1", 5004, int(sc.Rate/32)), sc.Rate); bErr == nil {
+		if bErr = src.st.Broadcast(source.TestSDP("127.0.0.1", 5004, source.TestClock(sc.Rate)), sc.Rate); bErr == nil {
 			_, bErr = source.NewTestStream(src.q.Env(), sc.Rate, src.st.Add)
 		}
 	}); err != nil {

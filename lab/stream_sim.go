@@ -155,7 +155,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	// The stream starts; viewers tune in over the first second.
 	var ts *source.TestStream
 	src.node.Do(func() {
-		if err = src.st.Broadcast(source.TestSDP("127.0.0.1", 5004, int(sc.Rate/32)), sc.Rate); err != nil {
+		if err = src.st.Broadcast(source.TestSDP("127.0.0.1", 5004, source.TestClock(sc.Rate)), sc.Rate); err != nil {
 			return
 		}
 		ts, err = source.NewTestStream(src.node, sc.Rate, src.st.Add)

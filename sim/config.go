@@ -35,6 +35,12 @@ type Config struct {
 	// QueueLimit bounds how long a message may wait on its sender's uplink;
 	// a message that would wait longer is dropped and counted. Default 10s.
 	QueueLimit time.Duration
+	// Priority is the size up to which a message is sent ahead of larger
+	// ones already waiting on its node's uplink, as an application's
+	// send queue would put control before media; it still takes its time
+	// on the link, delaying what waits. Default 0 (disabled: one FIFO
+	// uplink per node).
+	Priority int
 	// Log receives the nodes' logs. Default: discard.
 	Log *slog.Logger
 }

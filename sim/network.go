@@ -212,7 +212,8 @@ func (n *Network) send(from *Node, to id.Ref, m wire.Message) {
 	from.MsgsSent++
 	from.BytesSent += uint64(size)
 	start := n.now
-	if from.uplinkFree > start {
+	urgent := size <= n.cfg.Priority
+	if from.uplinkFree > start && !urgent {
 		start = from.uplinkFree
 	}
 	if start-n.now > n.cfg.QueueLimit {
@@ -224,8 +225,14 @@ func (n *Network) send(from *Node, to id.Ref, m wire.Message) {
 	}
 	done := start
 	if from.upload > 0 {
-		done += time.Duration(float64(size*8) / float64(from.upload) * float64(time.Second))
-		from.uplinkFree = done
+		tx := time.Duration(float64(size*8) / float64(from.upload) * float64(time.Second))
+		done += tx
+		switch {
+		case !urgent || from.uplinkFree <= n.now:
+			from.uplinkFree = done
+		default:
+			from.uplinkFree += tx // what waits goes out later
+		}
 	}
 	lost := n.cfg.Loss > 0 && n.rng.Float64() < n.cfg.Loss
 	if n.Trace != nil {

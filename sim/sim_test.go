@@ -154,11 +154,29 @@ func TestQueueLimitDrops(t *testing.T) {
 	cfg.QueueLimit = time.Second
 	nw, _ := echoNet(t, cfg, 2)
 	a, b := nw.Nodes()[0], nw.Nodes()[1]
-	a.upload = 80_000 // 10 kB/s
+	a.upload = 160_000 // 20 kB/s
 	for i := 0; i < 100; i++ {
-		a.Send(b.Self(), &ping{Body: make([]byte, 1000)})
+		a.Send(b.Self(), &ping{Body: make([]byte, 2000)})
 	}
 	if nw.Stats().QueueDrops == 0 || a.Backlog() > 2*time.Second {
 		t.Fatalf("queue drops %d, backlog %v", nw.Stats().QueueDrops, a.Backlog())
+	}
+}
+
+func TestSmallMessagesGoAheadOfQueuedLargeOnes(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Jitter = 0
+	cfg.Priority = 1024
+	nw, _ := echoNet(t, cfg, 2)
+	a, b := nw.Nodes()[0], nw.Nodes()[1]
+	a.upload = 8_000_000
+	var got []int
+	b.handler = env.HandlerFunc(func(from id.Ref, m wire.Message) { got = append(got, len(m.(*ping).Body)) })
+	a.Send(b.Self(), &ping{Body: make([]byte, 100_000)})
+	a.Send(b.Self(), &ping{Body: make([]byte, 100_000)})
+	a.Send(b.Self(), &ping{Body: make([]byte, 10)})
+	nw.RunFor(time.Second)
+	if len(got) != 3 || got[0] != 10 {
+		t.Fatalf("arrival order by size: %v, want the small one first", got)
 	}
 }

@@ -15,9 +15,18 @@ import (
 // TestPayloadType is the RTP payload type of the built-in test stream.
 const TestPayloadType = 96
 
-// testPayloadSize is the RTP payload of one test packet: 600 stereo L16
-// samples.
-const testPayloadSize = 1200
+// testPayloadSize is the RTP payload of one test packet: 300 stereo L16
+// samples; testPacketSize adds the 12-byte RTP header.
+const (
+	testPayloadSize = 1200
+	testPacketSize  = testPayloadSize + 12
+)
+
+// TestClock is the sample rate of a test stream of rate bit/s (RTP
+// headers included), for its SDP.
+func TestClock(rate int64) int {
+	return int(float64(rate) * (testPayloadSize / 4) / (testPacketSize * 8))
+}
 
 // TestStream generates an audio stream that needs no external tool: a
 // sine tone as 16-bit linear PCM (L16, stereo) in RTP, with the sample
@@ -46,9 +55,9 @@ func NewTestStream(e env.Env, rate int64, add func(pkt []byte)) (*TestStream, er
 		return nil, errors.New("source: test stream needs a sink")
 	}
 	t := &TestStream{e: e, rate: rate, add: add, ssrc: e.Rand().Uint32(), payload: make([]byte, testPayloadSize)}
-	// Payload bits per second = rate (headers excluded): 4 bytes a sample.
-	t.clock = int(rate / 32)
-	period := time.Duration(float64(time.Second) * testPayloadSize * 8 / float64(rate))
+	// The rate counts whole RTP packets, headers included.
+	t.clock = TestClock(rate)
+	period := time.Duration(float64(time.Second) * testPacketSize * 8 / float64(rate))
 	t.stop = env.Every(e, period, 0, t.emit)
 	return t, nil
 }

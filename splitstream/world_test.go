@@ -88,7 +88,7 @@ func (w *world) add(upload int64, viewer bool) int {
 func (w *world) start() {
 	var err error
 	w.nodes[0].Do(func() {
-		if err = w.sts[0].Broadcast(source.TestSDP("127.0.0.1", 5004, rate/32), rate); err == nil {
+		if err = w.sts[0].Broadcast(source.TestSDP("127.0.0.1", 5004, source.TestClock(int64(rate))), rate); err == nil {
 			w.ts, err = source.NewTestStream(w.nodes[0], rate, w.sts[0].Add)
 		}
 	})

@@ -103,7 +103,7 @@ func runSource(ctx context.Context, args []string) error {
 		switch kind {
 		case "test":
 			var ts *source.TestStream
-			if bErr = p.st.Broadcast(source.TestSDP("127.0.0.1", 5004, int(rate/32)), rate); bErr != nil {
+			if bErr = p.st.Broadcast(source.TestSDP("127.0.0.1", 5004, source.TestClock(rate)), rate); bErr != nil {
 				return
 			}
 			ts, bErr = source.NewTestStream(p.q.Env(), rate, p.st.Add)
