@@ -11,25 +11,31 @@ import (
 // contract with scripts; Extra adds mode-specific figures (hops_mean,
 // partners_mean, ...) as further top-level fields.
 type ModeResult struct {
-	Mode              string             `json:"mode"`
-	Viewers           int                `json:"viewers"`
-	ContinuityMean    float64            `json:"continuity_mean"`
-	ContinuityP5      float64            `json:"continuity_p5"`
-	StartupMsP50      float64            `json:"startup_ms_p50"`
-	StartupMsP95      float64            `json:"startup_ms_p95"`
-	LagMsP50          float64            `json:"lag_ms_p50"`
-	LagMsP95          float64            `json:"lag_ms_p95"`
-	ArrivalMsP50      float64            `json:"arrival_ms_p50"`
-	ArrivalMsP95      float64            `json:"arrival_ms_p95"`
-	Overhead          float64            `json:"overhead"`
-	UploadUtil        float64            `json:"upload_util"`
-	SourceUploadBytes uint64             `json:"source_upload_bytes"`
-	ForgedPlayed      uint64             `json:"forged_played"`
-	WallS             float64            `json:"wall_s"`
-	ChunksMissed      uint64             `json:"chunks_missed"`
-	ForgedDropped     uint64             `json:"forged_dropped"`
-	NeverStarted      int                `json:"never_started"`
-	PeakRSSMB         float64            `json:"peak_rss_mb"`
+	Mode              string  `json:"mode"`
+	Viewers           int     `json:"viewers"`
+	ContinuityMean    float64 `json:"continuity_mean"`
+	ContinuityP5      float64 `json:"continuity_p5"`
+	StartupMsP50      float64 `json:"startup_ms_p50"`
+	StartupMsP95      float64 `json:"startup_ms_p95"`
+	LagMsP50          float64 `json:"lag_ms_p50"`
+	LagMsP95          float64 `json:"lag_ms_p95"`
+	ArrivalMsP50      float64 `json:"arrival_ms_p50"`
+	ArrivalMsP95      float64 `json:"arrival_ms_p95"`
+	Overhead          float64 `json:"overhead"`
+	UploadUtil        float64 `json:"upload_util"`
+	SourceUploadBytes uint64  `json:"source_upload_bytes"`
+	ForgedPlayed      uint64  `json:"forged_played"`
+	WallS             float64 `json:"wall_s"`
+	ChunksMissed      uint64  `json:"chunks_missed"`
+	ForgedDropped     uint64  `json:"forged_dropped"`
+	NeverStarted      int     `json:"never_started"`
+	PeakRSSMB         float64 `json:"peak_rss_mb"`
+	// Over QUIC: process CPU per payload byte delivered while streaming,
+	// that of one plain quic-go stream moving the same bytes, and their
+	// ratio.
+	CPUNsPerByte      float64            `json:"cpu_ns_per_byte,omitempty"`
+	BaselineNsPerByte float64            `json:"baseline_cpu_ns_per_byte,omitempty"`
+	CPURatio          float64            `json:"cpu_ratio,omitempty"`
 	Extra             map[string]float64 `json:"-"`
 
 	// Per-viewer samples, for plots.

@@ -189,6 +189,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		p.watch = time.Now()
 		p.q.Do(p.st.Watch)
 	}
+	cpuStart := cpuTime()
 	// Run, with churn once a second.
 	owed := 0.0
 	for t := time.Second; t <= sc.Duration; t += time.Second {
@@ -224,6 +225,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		}
 	}
 	end := time.Now()
+	cpuUsed := cpuTime() - cpuStart
 	var samples []viewerSample
 	var viewerBytes, viewerCap float64
 	var payloadDelivered, payloadSent, bytesSent uint64
@@ -288,6 +290,21 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		}
 	}
 	_ = src.call(func() { res.Extra = summarize(src.st.Mode(), viewerStats) })
+	if payloadDelivered > 0 {
+		res.CPUNsPerByte = float64(cpuUsed) / float64(payloadDelivered)
+		// Stop the nodes first so the baseline has the machine to itself.
+		for _, p := range peers {
+			p.cancel()
+		}
+		for _, p := range peers {
+			err := <-p.done
+			p.done <- err
+		}
+		if b, err := BaselineCPUPerByte(ctx, int64(payloadDelivered)); err == nil && b > 0 {
+			res.BaselineNsPerByte = b
+			res.CPURatio = res.CPUNsPerByte / b
+		}
+	}
 	res.WallS = time.Since(start).Seconds()
 	res.PeakRSSMB = PeakRSSMB()
 	return res, nil

@@ -1,0 +1,6 @@
+package lab
+
+// The data-driven mesh.
+import (
+	_ "github.com/almcast/alm/datadriven"
+)
