@@ -1,0 +1,6 @@
+package main
+
+// The data-driven mesh.
+import (
+	_ "github.com/almcast/alm/datadriven"
+)

@@ -1,0 +1,145 @@
+// Package datadriven is the data-driven mesh delivery mode "mesh" (Zhang
+// et al., CoolStreaming/DONet, INFOCOM 2005; Pai et al., Chainsaw, IPTPS
+// 2005): no trees; each viewer keeps a few partners found through gossip
+// membership (package gossip); partners trade buffer maps, bitsets over a
+// sliding window of chunks, in full when the partnership starts and then
+// as one-chunk notices the moment a chunk is held; and each viewer pulls
+// what it misses with a scheduler that takes urgent chunks first by
+// deadline and the rest rarest first, from the partner that should answer
+// soonest by its measured service time and queue, with a bounded number of
+// requests outstanding per partner, timeouts and re-requests. Partners
+// that stay silent, stop answering, or misbehave are replaced, and the
+// least useful partner is replaced now and then; the source takes only as
+// many partners as its upload carries. Requests for chunks not held or
+// outside the window are refused at once, never left to hang; a supplier
+// whose upload queue is full refuses too, so the requester asks elsewhere.
+//
+// Pure pull pays a notice, a request and a transfer per hop, and in the
+// simulator that put the stream seconds behind; so, as the new
+// CoolStreaming does, a viewer also subscribes to one partner per
+// substream (chunks seq mod Substreams), chosen from the buffer maps as
+// the partner furthest ahead, and that partner pushes the substream's
+// chunks the moment it holds them. Pulls repair whatever pushes miss, and
+// a parent that keeps being late is replaced.
+package datadriven
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/almcast/alm/gossip"
+)
+
+// Config tunes the mesh. Start from DefaultConfig.
+type Config struct {
+	// Window is the buffer map's window in chunks (a multiple of 64).
+	// Default 64.
+	Window int
+	// Partners is how many partners a viewer seeks (M). Default 6.
+	Partners int
+	// MaxPartners is how many partners a viewer accepts. Default 8.
+	MaxPartners int
+	// SourceSlots is how many partners the source takes per multiple of
+	// the stream rate its upload carries (at least one). Default 0.75.
+	SourceSlots float64
+	// MaxOutstanding bounds the requests waiting at one partner.
+	// Default 3.
+	MaxOutstanding int
+	// Urgent is how close to its playout deadline a chunk is urgent:
+	// urgent chunks go first, in deadline order. Default 1s.
+	Urgent time.Duration
+	// MinTimeout and MaxTimeout bound the wait for a requested chunk,
+	// which is otherwise three times the partner's measured service
+	// time. Defaults 500ms and 2s.
+	MinTimeout, MaxTimeout time.Duration
+	// MaxQueue is how long a supplier's upload queue may be before it
+	// refuses requests as busy. Default 150ms.
+	MaxQueue time.Duration
+	// MapPeriod: a partner that has had nothing from this node for this
+	// long gets its full buffer map. Default 2s.
+	MapPeriod time.Duration
+	// Silence is how long a partner may stay silent before it is
+	// replaced. Default 6s.
+	Silence time.Duration
+	// Tick is the period of partner maintenance. Default 1s.
+	Tick time.Duration
+	// ReplacePeriod is how often the least useful partner is replaced.
+	// Default 10s.
+	ReplacePeriod time.Duration
+	// HelloTimeout is how long a partnership request waits for its
+	// answer. Default 2s.
+	HelloTimeout time.Duration
+	// MaxFailures is how many requests in a row a partner may leave
+	// unanswered before it is replaced. Default 4.
+	MaxFailures int
+	// FloodLimit is how many chunks a partner may request per Tick;
+	// requests beyond it are dropped and counted, and a partner that
+	// floods three ticks running is dropped. Default 64.
+	FloodLimit int
+	// StartBehind is how far behind the newest chunk its partners share a
+	// viewer starts playing, in chunks. Default 0.
+	StartBehind int
+	// Substreams splits the stream for push: chunk seq belongs to
+	// substream seq mod Substreams, and a viewer subscribes to one partner
+	// per substream, which pushes that substream's chunks the moment it
+	// holds them (push-pull, as in the new CoolStreaming); pulls repair
+	// what pushes miss. 0 turns push off. Default 4.
+	Substreams int
+	// PushShare is the share of a node's upload it offers to pushes; the
+	// rest serves pulls. Default 0.8.
+	PushShare float64
+	// PushGrace is how long a chunk that a parent should push is left to
+	// come before it is pulled. Default 500ms.
+	PushGrace time.Duration
+	// Gossip tunes the membership protocol.
+	Gossip gossip.Config
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Window:         64,
+		Partners:       6,
+		MaxPartners:    8,
+		SourceSlots:    0.75,
+		MaxOutstanding: 3,
+		Urgent:         time.Second,
+		MinTimeout:     500 * time.Millisecond,
+		MaxTimeout:     2 * time.Second,
+		MaxQueue:       150 * time.Millisecond,
+		MapPeriod:      2 * time.Second,
+		Silence:        6 * time.Second,
+		Tick:           time.Second,
+		ReplacePeriod:  10 * time.Second,
+		HelloTimeout:   2 * time.Second,
+		MaxFailures:    4,
+		FloodLimit:     64,
+		Substreams:     4,
+		PushShare:      0.8,
+		PushGrace:      500 * time.Millisecond,
+		Gossip:         gossip.DefaultConfig(),
+	}
+}
+
+// Validate reports the first bad field.
+func (c Config) Validate() error {
+	switch {
+	case c.Window < 64 || c.Window%64 != 0 || c.Window > 64*MaxMapWords:
+		return errors.New("datadriven: window must be a multiple of 64 up to 1024")
+	case c.Partners < 1 || c.MaxPartners < c.Partners || c.MaxPartners > 64:
+		return errors.New("datadriven: need 1 <= partners <= max partners <= 64")
+	case c.SourceSlots <= 0 || c.MaxOutstanding < 1 || c.MaxFailures < 1 || c.FloodLimit < 1 || c.StartBehind < 0:
+		return errors.New("datadriven: source slots, outstanding, failures and flood limit must be positive")
+	case c.Urgent <= 0 || c.MinTimeout <= 0 || c.MaxTimeout < c.MinTimeout || c.MaxQueue <= 0:
+		return errors.New("datadriven: urgent, timeouts and queue must be positive")
+	case c.Substreams < 0 || c.Substreams > 16 || c.PushShare < 0 || c.PushShare > 1 || c.PushGrace < 0:
+		return errors.New("datadriven: substreams in [0, 16], push share in [0, 1], push grace not negative")
+	case c.MapPeriod <= 0 || c.Silence <= 0 || c.Tick <= 0 || c.ReplacePeriod <= 0 || c.HelloTimeout <= 0:
+		return errors.New("datadriven: periods must be positive")
+	}
+	if err := c.Gossip.Validate(); err != nil {
+		return fmt.Errorf("datadriven: %w", err)
+	}
+	return nil
+}

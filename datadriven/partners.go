@@ -1,0 +1,332 @@
+package datadriven
+
+import (
+	"time"
+
+	"github.com/almcast/alm/id"
+)
+
+// partner is one partnership as this node sees it.
+type partner struct {
+	ref        id.Ref
+	upload     int64      // advertised, bit/s (0: unknown)
+	m          *BufferMap // what it holds, as last told
+	ready      bool       // its map has come
+	out        int        // requests outstanding with it
+	since      time.Duration
+	heard      time.Duration // last message from it
+	sent       time.Duration // last message to it
+	svc        time.Duration // measured request-to-chunk time (EWMA)
+	fails      int           // requests in a row it left unanswered or broke
+	asked      int           // chunks it asked for this tick
+	floods     int           // ticks in a row it asked for too many
+	busyTil    time.Duration // it said its queue was full; ask others until then
+	queue      time.Duration // its upload queue as it last told
+	queueAt    time.Duration // when it told
+	recv       uint64        // payload it gave us this replace period
+	given      uint64        // payload we gave it this replace period
+	source     bool
+	pushedAt   time.Duration // last chunk it pushed to us
+	noPush     time.Duration // it refused to push noPushMask; do not ask before
+	noPushMask uint16
+	want       uint16 // substreams last asked of it
+	late       uint16 // substreams whose push it was late with this tick
+	wasLate    uint16 // and the tick before
+	subs       uint16 // substreams we push to it
+	parent     uint16 // substreams it pushes to us
+}
+
+// partnerServes reports whether p's upload is worth asking.
+func (m *Mode) partnerServes(p *partner) bool {
+	rate := m.h.Rate()
+	return p.upload == 0 || rate == 0 || p.upload*4 >= rate
+}
+
+// partner returns the partner with ID x, or nil.
+func (m *Mode) partner(x id.ID) *partner {
+	for _, p := range m.partners {
+		if p.ref.ID == x {
+			return p
+		}
+	}
+	return nil
+}
+
+// slots is how many partners this node accepts.
+func (m *Mode) slots() int {
+	if !m.source {
+		return m.cfg.MaxPartners
+	}
+	up, rate := m.h.Upload(), m.h.Rate()
+	if up <= 0 || rate <= 0 {
+		return m.cfg.Partners
+	}
+	n := int(float64(up) / float64(rate) * m.cfg.SourceSlots)
+	if n < 1 {
+		n = 1
+	}
+	return n
+}
+
+func (m *Mode) hello(r id.Ref) {
+	if r.ID == m.e.Self().ID {
+		return
+	}
+	m.hellos[r.ID] = m.e.Now()
+	m.h.Send(r, &Hello{Channel: m.h.Channel().ID(), Upload: m.h.Upload(), Map: m.held.Wire()})
+}
+
+// add makes r a partner with the map it sent.
+func (m *Mode) add(r id.Ref, upload int64, w WireMap) *partner {
+	bm, err := FromWire(w, m.cfg.Window/64)
+	if err != nil {
+		m.stats.BadInput++
+		return nil
+	}
+	now := m.e.Now()
+	p := &partner{ref: r, upload: upload, m: bm, ready: true, since: now, heard: now, sent: now,
+		source: r.ID == m.h.Source().ID}
+	m.partners = append(m.partners, p)
+	m.g.Add(r)
+	return p
+}
+
+func (m *Mode) onHello(from id.Ref, h *Hello) {
+	if h.Channel != m.h.Channel().ID() {
+		m.stats.BadInput++
+		return
+	}
+	if p := m.partner(from.ID); p != nil {
+		// It lost our answer: answer again.
+		m.send(p, &Welcome{Accept: true, Upload: m.h.Upload(), Map: m.held.Wire()})
+		return
+	}
+	if len(m.partners) >= m.slots() && !m.makeRoom(h.Upload) {
+		m.stats.HelloRefused++
+		m.h.Send(from, &Welcome{Upload: m.h.Upload(), Map: m.held.Wire(), Peers: m.referrals(from.ID)})
+		return
+	}
+	p := m.add(from, h.Upload, h.Map)
+	if p == nil {
+		m.h.Send(from, &Bye{})
+		return
+	}
+	m.send(p, &Welcome{Accept: true, Upload: m.h.Upload(), Map: m.held.Wire()})
+	delete(m.hellos, from.ID)
+}
+
+// makeRoom lets the source trade its weakest partner for one that uploads
+// more, so its few slots feed the nodes that pass the stream on.
+func (m *Mode) makeRoom(upload int64) bool {
+	if !m.source {
+		return false
+	}
+	var weak *partner
+	for _, p := range m.partners {
+		if weak == nil || p.upload < weak.upload {
+			weak = p
+		}
+	}
+	if weak == nil || upload <= weak.upload*2 {
+		return false
+	}
+	m.h.Send(weak.ref, &Bye{})
+	m.drop(weak, 0)
+	return true
+}
+
+// referrals lists other members for a node this one turns down.
+func (m *Mode) referrals(skip id.ID) []id.Ref {
+	out := make([]id.Ref, 0, 8)
+	for _, i := range m.e.Rand().Perm(len(m.partners)) {
+		if len(out) >= 4 {
+			break
+		}
+		if r := m.partners[i].ref; r.ID != skip {
+			out = append(out, r)
+		}
+	}
+	for _, r := range m.g.Sample(8) {
+		if len(out) >= 8 {
+			break
+		}
+		if r.ID != skip && m.partner(r.ID) == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
+	if _, asked := m.hellos[from.ID]; !asked {
+		m.stats.BadInput++
+		return
+	}
+	delete(m.hellos, from.ID)
+	if !w.Accept {
+		m.shunned[from.ID] = m.e.Now() + 10*m.cfg.Tick
+		for _, r := range w.Peers {
+			if r.ID != m.e.Self().ID && r.ID != id.Zero && r.Addr != "" {
+				m.g.Add(r)
+			}
+		}
+		m.fill()
+		return
+	}
+	if m.partner(from.ID) != nil {
+		return
+	}
+	if len(m.partners) >= m.cfg.MaxPartners {
+		m.h.Send(from, &Bye{})
+		return
+	}
+	if p := m.add(from, w.Upload, w.Map); p == nil {
+		m.h.Send(from, &Bye{})
+		return
+	}
+	m.schedule()
+}
+
+// drop ends a partnership; its outstanding requests go elsewhere. shun
+// keeps the node away for that long.
+func (m *Mode) drop(p *partner, shun time.Duration) {
+	for i, q := range m.partners {
+		if q == p {
+			m.partners = append(m.partners[:i], m.partners[i+1:]...)
+			break
+		}
+	}
+	for seq, r := range m.reqs {
+		if r.p == p {
+			r.timer.Stop()
+			delete(m.reqs, seq)
+		}
+	}
+	if shun > 0 {
+		m.shunned[p.ref.ID] = m.e.Now() + shun
+	}
+}
+
+// fill asks new members to be partners until partners and pending
+// requests reach the target.
+func (m *Mode) fill() {
+	if !m.running {
+		return
+	}
+	target := m.cfg.Partners
+	if m.source {
+		target = m.slots() // the source recruits its own partners
+	}
+	want := target - len(m.partners) - len(m.hellos)
+	if want <= 0 {
+		return
+	}
+	if len(m.g.View()) < want {
+		m.g.Ask()
+	}
+	now := m.e.Now()
+	for _, r := range m.g.Sample(m.cfg.Gossip.ViewSize) {
+		if want == 0 {
+			break
+		}
+		if _, ok := m.hellos[r.ID]; ok || m.partner(r.ID) != nil || r.ID == m.h.Source().ID {
+			continue
+		}
+		if until, ok := m.shunned[r.ID]; ok && now < until {
+			continue
+		}
+		m.hello(r)
+		want--
+	}
+}
+
+// tick is the partners' periodic maintenance.
+func (m *Mode) tick() {
+	now := m.e.Now()
+	m.ticks++
+	for x, at := range m.hellos {
+		if now-at > m.cfg.HelloTimeout {
+			delete(m.hellos, x)
+			m.shunned[x] = now + 10*m.cfg.Tick
+		}
+	}
+	for x, until := range m.shunned {
+		if now >= until {
+			delete(m.shunned, x)
+		}
+	}
+	for _, p := range append([]*partner(nil), m.partners...) {
+		switch {
+		case now-p.heard > m.cfg.Silence:
+			m.stats.Silent++
+			m.drop(p, 0)
+			m.g.Remove(p.ref.ID)
+			continue
+		case p.floods >= 3:
+			m.stats.BadInput++
+			m.h.Send(p.ref, &Bye{})
+			m.drop(p, 60*m.cfg.Tick)
+			continue
+		}
+		if p.asked > m.cfg.FloodLimit {
+			p.floods++
+		} else {
+			p.floods = 0
+		}
+		p.asked = 0
+		if now-p.sent >= m.cfg.MapPeriod {
+			w := WireMap{Base: m.held.Base()}
+			if m.serves() {
+				w = m.held.Wire()
+			}
+			m.send(p, &Status{Map: w})
+		}
+	}
+	period := int(m.cfg.ReplacePeriod / m.cfg.Tick)
+	if period < 1 {
+		period = 1
+	}
+	if m.ticks%period == 0 {
+		m.replace()
+	}
+	if len(m.partners) == 0 && len(m.hellos) == 0 && !m.source {
+		if src := m.h.Source(); !src.IsZero() && len(m.g.View()) == 0 {
+			m.hello(src)
+		}
+	}
+	m.fill()
+	m.parents()
+	m.schedule()
+}
+
+// replace drops the partner that exchanged least with this node over the
+// last period, when the node has its full set and others to try, so the
+// mesh keeps improving (DONet's partner refinement).
+func (m *Mode) replace() {
+	defer func() {
+		for _, p := range m.partners {
+			p.recv, p.given = 0, 0
+		}
+	}()
+	if m.source || len(m.partners) < m.cfg.Partners || len(m.g.View()) <= len(m.partners) {
+		return
+	}
+	now := m.e.Now()
+	var worst *partner
+	var total uint64
+	for _, p := range m.partners {
+		total += p.recv + p.given
+		if p.source || now-p.since < m.cfg.ReplacePeriod {
+			continue
+		}
+		if worst == nil || p.recv+p.given < worst.recv+worst.given {
+			worst = p
+		}
+	}
+	if worst == nil || total == 0 || (worst.recv+worst.given)*uint64(len(m.partners))*4 > total {
+		return
+	}
+	m.stats.Replaced++
+	m.h.Send(worst.ref, &Bye{})
+	m.drop(worst, 3*m.cfg.ReplacePeriod)
+}

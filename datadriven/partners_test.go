@@ -1,0 +1,179 @@
+package datadriven
+
+import (
+	"testing"
+	"time"
+
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/id"
+)
+
+func TestSilentPartnerReplaced(t *testing.T) {
+	cfg := DefaultConfig()
+	r := newRig(t, *noPush(&cfg), 2)
+	// Peer a keeps talking; peer b says nothing.
+	for i := 0; i < 10; i++ {
+		r.nw.RunFor(time.Second)
+		r.m.Receive(r.ref[0], &Status{Map: WireMap{}})
+	}
+	if r.m.partner(r.ref[1].ID) != nil || r.m.partner(r.ref[0].ID) == nil || r.m.stats.Silent != 1 {
+		t.Fatalf("silent partner kept (silent=%d)", r.m.stats.Silent)
+	}
+}
+
+func TestLeastUsefulPartnerReplaced(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Partners = 3
+	r := newRig(t, *noPush(&cfg), 3)
+	for i := 0; i < 10; i++ { // others to try
+		r.m.g.Add(id.Ref{ID: id.FromUint128(7, uint64(i+1)), Addr: "m"})
+	}
+	for i := 0; i < 11; i++ {
+		r.nw.RunFor(cfg.Tick)
+		for _, p := range r.ref {
+			r.m.Receive(p, &Status{Map: WireMap{}})
+		}
+	}
+	r.nw.RunFor(cfg.Tick / 2)
+	for i, p := range r.m.partners {
+		p.heard = r.nw.Now()
+		p.recv = uint64(100_000 * (i + 1))
+	}
+	r.m.partners[1].recv = 10 // peer b gave almost nothing
+	r.m.replace()
+	if r.m.partner(r.ref[1].ID) != nil || r.m.stats.Replaced != 1 {
+		t.Fatal("least useful partner not replaced")
+	}
+	if r.m.partner(r.ref[0].ID) == nil || r.m.partner(r.ref[2].ID) == nil {
+		t.Fatal("a useful partner was replaced")
+	}
+	r.m.fill()
+	hellos := 0
+	for _, s := range r.h.take() {
+		if _, ok := s.m.(*Hello); ok {
+			hellos++
+		}
+	}
+	if hellos == 0 {
+		t.Fatal("no new partner sought")
+	}
+}
+
+func TestSourceSlotsByUpload(t *testing.T) {
+	cfg := DefaultConfig()
+	r := newRig(t, cfg, 0)
+	r.m.source = true
+	r.h.upload = 4_000_000 // 4x the rate: 3 slots at 0.75
+	refused := 0
+	for i := 0; i < 6; i++ {
+		p := id.Ref{ID: id.FromUint128(3, uint64(i+1)), Addr: "v"}
+		r.m.Receive(p, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000})
+	}
+	for _, s := range r.h.take() {
+		if w, ok := s.m.(*Welcome); ok && !w.Accept {
+			refused++
+		}
+	}
+	if len(r.m.partners) != 3 || refused != 3 {
+		t.Fatalf("source took %d partners, refused %d; want 3 and 3", len(r.m.partners), refused)
+	}
+}
+
+func TestRefuseNotHeldAndOutsideWindow(t *testing.T) {
+	cfg := DefaultConfig()
+	r := newRig(t, *noPush(&cfg), 1)
+	r.m.hold(r.h.chunk(100), id.Ref{})
+	r.h.take()
+	r.m.Receive(r.ref[0], &Request{Seqs: []uint64{100, 101, 5, 100000}})
+	var got []uint64
+	var refused []uint64
+	for _, s := range r.h.take() {
+		switch m := s.m.(type) {
+		case *Refuse:
+			refused = append(refused, m.Seqs...)
+		case *chunk.Chunk:
+			got = append(got, m.Seq)
+		}
+	}
+	if len(got) != 1 || len(refused) != 3 {
+		t.Fatalf("sent %v, refused %v; want chunk 100 and three refusals", got, refused)
+	}
+}
+
+func TestStrangerRequestRefused(t *testing.T) {
+	cfg := DefaultConfig()
+	r := newRig(t, cfg, 0)
+	r.m.Receive(id.Ref{ID: id.FromUint128(5, 5), Addr: "x"}, &Request{Seqs: []uint64{1}})
+	out := r.h.take()
+	if len(out) != 1 || r.m.stats.BadInput != 1 {
+		t.Fatalf("stranger's request: %d answers, bad input %d", len(out), r.m.stats.BadInput)
+	}
+	if _, ok := out[0].m.(*Refuse); !ok {
+		t.Fatal("stranger's request not refused")
+	}
+}
+
+func TestFloodingPartnerDropped(t *testing.T) {
+	cfg := DefaultConfig()
+	r := newRig(t, *noPush(&cfg), 1)
+	flood := make([]uint64, maxSeqs)
+	for i := range flood {
+		flood[i] = uint64(i)
+	}
+	for tick := 0; tick < 5 && r.m.partner(r.ref[0].ID) != nil; tick++ {
+		for k := 0; k < 3; k++ {
+			r.m.Receive(r.ref[0], &Request{Seqs: flood})
+		}
+		r.nw.RunFor(cfg.Tick)
+	}
+	if r.m.partner(r.ref[0].ID) != nil || r.m.stats.BadInput == 0 {
+		t.Fatalf("flooding partner kept (bad input %d)", r.m.stats.BadInput)
+	}
+}
+
+func TestPartnerAdvertisingChunksItNeverSendsReplaced(t *testing.T) {
+	cfg := DefaultConfig()
+	r := newRig(t, *noPush(&cfg), 1)
+	r.m.start = 0
+	for s := uint64(0); s < 20; s++ {
+		r.has(0, s) // promises, never delivers
+		r.nw.RunFor(200 * time.Millisecond)
+	}
+	r.nw.RunFor(5 * time.Second)
+	if r.m.partner(r.ref[0].ID) != nil || r.m.stats.Failing != 1 || r.m.stats.Timeouts < uint64(cfg.MaxFailures) {
+		t.Fatalf("lying partner kept: failing %d timeouts %d", r.m.stats.Failing, r.m.stats.Timeouts)
+	}
+}
+
+func TestMalformedOrOversizedMapDropsPartner(t *testing.T) {
+	cfg := DefaultConfig()
+	r := newRig(t, cfg, 2)
+	r.m.Receive(r.ref[0], &Status{Map: WireMap{Bits: make([]uint64, MaxMapWords+1)}})
+	r.m.Receive(r.ref[1], &Status{Map: WireMap{Base: ^uint64(0), Bits: []uint64{1}}})
+	if len(r.m.partners) != 0 || r.m.stats.BadInput != 2 {
+		t.Fatalf("partners %d bad input %d after bad maps", len(r.m.partners), r.m.stats.BadInput)
+	}
+	// A bad map in a Hello is refused too.
+	r.m.Receive(id.Ref{ID: id.FromUint128(4, 4), Addr: "y"}, &Hello{Channel: r.h.ch.ID(), Map: WireMap{Bits: make([]uint64, MaxMapWords+1)}})
+	if len(r.m.partners) != 0 || r.m.stats.BadInput != 3 {
+		t.Fatal("bad map in a hello accepted")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []func(*Config){
+		func(c *Config) { c.Window = 100 },
+		func(c *Config) { c.MaxPartners = 2 },
+		func(c *Config) { c.Substreams = 17 },
+		func(c *Config) { c.Gossip.ViewSize = 0 },
+	} {
+		c := DefaultConfig()
+		f(&c)
+		if c.Validate() == nil {
+			t.Fatalf("bad config accepted: %+v", c)
+		}
+	}
+}

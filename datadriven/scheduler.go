@@ -1,0 +1,254 @@
+package datadriven
+
+import (
+	"sort"
+	"time"
+
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+)
+
+// request is one chunk asked of a partner.
+type request struct {
+	seq   uint64
+	p     *partner
+	sent  time.Duration
+	timer env.Timer
+}
+
+// candidate is a chunk the scheduler may ask for.
+type candidate struct {
+	seq       uint64
+	suppliers int
+	urgent    bool
+}
+
+// order sorts candidates: urgent chunks first, earliest deadline first;
+// then the rest rarest first, older first among equals.
+func order(cs []candidate) {
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.urgent != b.urgent {
+			return a.urgent
+		}
+		if !a.urgent && a.suppliers != b.suppliers {
+			return a.suppliers < b.suppliers
+		}
+		return a.seq < b.seq
+	})
+}
+
+// deadline returns the playout time of seq on this node's clock; ok is
+// false before playback is set up.
+func (m *Mode) deadline(seq uint64) (time.Duration, bool) {
+	if m.pl == nil || m.dur == 0 {
+		return 0, false
+	}
+	return m.t0 + time.Duration(seq)*m.dur + m.pl.Stats().Lag, true
+}
+
+// available reports whether p can take a request for seq now.
+func (m *Mode) available(p *partner, seq uint64, now time.Duration) bool {
+	return p.ready && p.out < m.cfg.MaxOutstanding && now >= p.busyTil && m.partnerServes(p) && p.m.Has(seq)
+}
+
+// service estimates how long p takes to answer one request.
+func (m *Mode) service(p *partner) time.Duration {
+	if p.svc > 0 {
+		return p.svc
+	}
+	est := 150 * time.Millisecond
+	if p.upload > 0 && m.h.Rate() > 0 && m.dur > 0 {
+		est += time.Duration(float64(m.dur) * float64(m.h.Rate()) / float64(p.upload))
+	}
+	return est
+}
+
+// low returns the first chunk this node still needs; ok is false while
+// the starting chunk is not chosen.
+func (m *Mode) low() (uint64, bool) {
+	if m.dur == 0 {
+		return m.start, m.chosen
+	}
+	if m.pl != nil {
+		return m.pl.Next(), true
+	}
+	return m.start, true
+}
+
+// chooseStart picks the chunk to start playing at: the newest chunk that
+// half its partners hold, less StartBehind, so the node plays about as far
+// behind the source as its neighbourhood.
+func (m *Mode) chooseStart() bool {
+	var newest []uint64
+	for _, p := range m.partners {
+		if n, ok := p.m.Newest(); ok && m.partnerServes(p) {
+			newest = append(newest, n)
+		}
+	}
+	if len(newest) == 0 {
+		return false
+	}
+	sort.Slice(newest, func(i, j int) bool { return newest[i] > newest[j] })
+	s := newest[(len(newest)-1)/2]
+	s -= min(s, uint64(m.cfg.StartBehind))
+	m.start, m.chosen = s, true
+	return true
+}
+
+// schedule asks partners for missing chunks, as many as their
+// outstanding-request bounds allow.
+func (m *Mode) schedule() {
+	if m.source || !m.running || len(m.partners) == 0 {
+		return
+	}
+	now := m.e.Now()
+	if m.dur == 0 {
+		// Nothing held yet: fetch the starting chunk alone, so that it
+		// is the first the player gets.
+		if !m.chosen && !m.chooseStart() {
+			return
+		}
+		if _, asked := m.reqs[m.start]; !asked {
+			m.assign([]candidate{{seq: m.start, urgent: true}}, now)
+		}
+		return
+	}
+	lo, _ := m.low()
+	var hi uint64
+	found := false
+	for _, p := range m.partners {
+		if n, ok := p.m.Newest(); ok && (!found || n > hi) {
+			hi, found = n, true
+		}
+	}
+	if !found || hi < lo {
+		return
+	}
+	if max := lo + uint64(m.cfg.Window) - 1; hi > max {
+		hi = max
+	}
+	var cs []candidate
+	for seq := lo; seq <= hi; seq++ {
+		if m.held.Has(seq) {
+			continue
+		}
+		if _, asked := m.reqs[seq]; asked {
+			continue
+		}
+		d, known := m.deadline(seq)
+		urgent := known && d-now < m.cfg.Urgent
+		if !urgent && m.awaitPush(seq) {
+			continue
+		}
+		n := 0
+		for _, p := range m.partners {
+			if p.ready && p.m.Has(seq) && m.partnerServes(p) {
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		cs = append(cs, candidate{seq: seq, suppliers: n, urgent: urgent})
+	}
+	if len(cs) == 0 {
+		return
+	}
+	order(cs)
+	m.assign(cs, now)
+}
+
+// assign asks, for each candidate in order, the partner expected to
+// deliver it soonest, and sends one request per partner.
+func (m *Mode) assign(cs []candidate, now time.Duration) {
+	batches := map[*partner][]uint64{}
+	urgent := map[*partner]uint8{}
+	var order []*partner
+	for _, c := range cs {
+		var best *partner
+		var bestCost time.Duration
+		for _, p := range m.partners {
+			if !m.available(p, c.seq, now) {
+				continue
+			}
+			cost := time.Duration(p.out+1)*m.service(p) + max(0, p.queue-(now-p.queueAt))
+			if m.failed[c.seq] == p {
+				cost += m.cfg.MaxTimeout // it let this chunk down once
+			}
+			if best == nil || cost < bestCost {
+				best, bestCost = p, cost
+			}
+		}
+		if best == nil {
+			continue
+		}
+		if _, ok := batches[best]; !ok {
+			order = append(order, best)
+		}
+		batches[best] = append(batches[best], c.seq)
+		m.markLate(c.seq)
+		if c.urgent {
+			urgent[best]++
+		}
+		best.out++
+		r := &request{seq: c.seq, p: best, sent: now}
+		timeout := 3 * m.service(best)
+		timeout = max(m.cfg.MinTimeout, min(timeout, m.cfg.MaxTimeout))
+		r.timer = m.e.After(timeout, func() { m.timeout(r) })
+		m.reqs[c.seq] = r
+	}
+	for _, p := range order {
+		m.stats.Requests += uint64(len(batches[p]))
+		m.send(p, &Request{Seqs: batches[p], Urgent: urgent[p]})
+	}
+}
+
+// done settles a request whose chunk came (from from).
+func (m *Mode) done(r *request, from id.ID) {
+	r.timer.Stop()
+	delete(m.reqs, r.seq)
+	r.p.out--
+	if r.p.ref.ID == from {
+		sample := m.e.Now() - r.sent
+		if r.p.svc == 0 {
+			r.p.svc = sample
+		} else {
+			r.p.svc = (3*r.p.svc + sample) / 4
+		}
+		r.p.fails = 0
+	}
+}
+
+// timeout gives up on a request: the partner is marked down and the
+// chunk asked of someone else.
+func (m *Mode) timeout(r *request) {
+	if !m.running || m.reqs[r.seq] != r {
+		return
+	}
+	delete(m.reqs, r.seq)
+	m.stats.Timeouts++
+	p := r.p
+	p.out--
+	p.fails++
+	if len(m.failed) > 4*m.cfg.Window {
+		clear(m.failed)
+	}
+	m.failed[r.seq] = p
+	p.svc = min(2*m.service(p), m.cfg.MaxTimeout)
+	if m.dur == 0 && r.seq == m.start {
+		m.chosen = false
+	}
+	if p.fails >= m.cfg.MaxFailures {
+		m.fail(p)
+	}
+	m.schedule()
+}
+
+// fail replaces a partner that does not deliver what it promises.
+func (m *Mode) fail(p *partner) {
+	m.stats.Failing++
+	m.h.Send(p.ref, &Bye{})
+	m.drop(p, 60*m.cfg.Tick)
+	m.fill()
+}

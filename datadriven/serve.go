@@ -1,0 +1,194 @@
+package datadriven
+
+import (
+	"time"
+
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+)
+
+// pending is a request a supplier has taken and not yet sent.
+type pending struct {
+	p      *partner
+	seq    uint64
+	urgent bool
+}
+
+// backlog is how long a chunk sent now would wait on this node's uplink:
+// the runtime's figure if it has one, else this node's own count.
+func (m *Mode) backlog() time.Duration {
+	var b time.Duration
+	if u, ok := m.e.(env.Uplink); ok {
+		b = u.Backlog()
+	}
+	if own := m.busy - m.e.Now(); own > b {
+		b = own
+	}
+	return b
+}
+
+// chunkTime is how long one chunk takes on this node's uplink (0:
+// unknown).
+func (m *Mode) chunkTime() time.Duration {
+	up, rate := m.h.Upload(), m.h.Rate()
+	if up <= 0 || rate <= 0 || m.dur == 0 {
+		return 0
+	}
+	return time.Duration(float64(m.dur) * float64(rate) / float64(up))
+}
+
+// wait is how long a request taken now would wait before its chunk
+// starts to leave.
+func (m *Mode) wait() time.Duration {
+	return m.backlog() + time.Duration(len(m.queue))*m.chunkTime()
+}
+
+// onRequest takes a partner's request: chunks not held (or outside the
+// window) are refused at once; held ones join the send queue while it is
+// short, and are refused as busy beyond, so the partner asks elsewhere.
+func (m *Mode) onRequest(from id.Ref, r *Request) {
+	p := m.partner(from.ID)
+	if p == nil || len(r.Seqs) > maxSeqs {
+		m.stats.BadInput++
+		if len(r.Seqs) <= maxSeqs {
+			m.h.Send(from, &Refuse{Seqs: r.Seqs})
+		}
+		return
+	}
+	p.heard = m.e.Now()
+	seqs := r.Seqs
+	if room := m.cfg.FloodLimit - p.asked; len(seqs) > room {
+		// A flood: the excess is dropped and counted.
+		m.stats.BadInput++
+		seqs = seqs[:max(room, 0)]
+	}
+	p.asked += len(r.Seqs)
+	var missing, busy []uint64
+	for i, seq := range seqs {
+		switch {
+		case m.stored(seq) == nil:
+			missing = append(missing, seq)
+		case m.wait() > m.cfg.MaxQueue:
+			busy = append(busy, seq)
+		default:
+			m.queue = append(m.queue, pending{p: p, seq: seq, urgent: i < int(r.Urgent)})
+		}
+	}
+	if len(missing) > 0 {
+		m.stats.Refused += uint64(len(missing))
+		m.send(p, &Refuse{Seqs: missing})
+	}
+	if len(busy) > 0 {
+		m.stats.Refused += uint64(len(busy))
+		m.stats.RefusedBusy += uint64(len(busy))
+		m.send(p, &Refuse{Seqs: busy, Busy: true})
+	}
+	m.pump()
+}
+
+// next removes and returns the queued request to serve next: urgent ones
+// first in arrival order, then the newest chunk, which spreads the
+// stream fastest (older chunks have more holders).
+func (m *Mode) next() pending {
+	best := 0
+	for i, q := range m.queue {
+		b := m.queue[best]
+		if q.urgent && !b.urgent || q.urgent == b.urgent && !q.urgent && q.seq > b.seq {
+			best = i
+		}
+	}
+	q := m.queue[best]
+	m.queue = append(m.queue[:best], m.queue[best+1:]...)
+	return q
+}
+
+// pump sends queued chunks while the uplink has room for them, keeping
+// the uplink's own queue short so that control messages and urgent
+// chunks do not wait behind it.
+func (m *Mode) pump() {
+	for len(m.queue) > 0 {
+		if b := m.backlog(); b > m.chunkTime()/2 {
+			if m.wake == nil {
+				m.wake = m.e.After(b-m.chunkTime()/2, func() {
+					m.wake = nil
+					if m.running {
+						m.pump()
+					}
+				})
+			}
+			return
+		}
+		q := m.next()
+		if c := m.stored(q.seq); c != nil && m.partner(q.p.ref.ID) == q.p {
+			m.serve(q.p, c)
+		}
+	}
+}
+
+// onRefuse hands refused chunks back to the scheduler. A partner that
+// refuses a chunk its map promised has broken a promise.
+func (m *Mode) onRefuse(from id.Ref, rf *Refuse) {
+	p := m.partner(from.ID)
+	if p == nil {
+		return
+	}
+	now := m.e.Now()
+	p.heard = now
+	for _, seq := range rf.Seqs {
+		r, ok := m.reqs[seq]
+		if !ok || r.p != p {
+			continue
+		}
+		r.timer.Stop()
+		delete(m.reqs, seq)
+		p.out--
+		m.stats.Refusals++
+		if m.dur == 0 && seq == m.start {
+			m.chosen = false
+		}
+		if rf.Busy {
+			p.busyTil = now + m.service(p)/2
+			continue
+		}
+		p.m.Clear(seq)
+		p.fails++
+	}
+	if p.fails >= m.cfg.MaxFailures {
+		m.fail(p)
+	}
+	m.schedule()
+}
+
+func (m *Mode) onHave(from id.Ref, h *Have) {
+	p := m.partner(from.ID)
+	if p == nil {
+		m.h.Send(from, &Bye{}) // it still takes us for a partner
+		return
+	}
+	p.heard = m.e.Now()
+	p.m.Set(h.Seq)
+	p.queue, p.queueAt = time.Duration(h.Queue)*10*time.Millisecond, p.heard
+	m.noteHeard(h.Seq)
+	if _, asked := m.reqs[h.Seq]; !asked && !m.held.Has(h.Seq) {
+		m.schedule()
+	}
+}
+
+func (m *Mode) onStatus(from id.Ref, s *Status) {
+	p := m.partner(from.ID)
+	if p == nil {
+		m.h.Send(from, &Bye{})
+		return
+	}
+	bm, err := FromWire(s.Map, MaxMapWords)
+	if err != nil {
+		m.stats.BadInput++
+		m.h.Send(p.ref, &Bye{})
+		m.drop(p, 60*m.cfg.Tick)
+		m.fill()
+		return
+	}
+	p.heard = m.e.Now()
+	p.m = bm
+	m.schedule()
+}

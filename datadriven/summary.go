@@ -1,0 +1,51 @@
+package datadriven
+
+// Summarize implements delivery.Summarizer: it turns every viewer's
+// figures into the lab's mesh figures: partners_mean, requests_per_chunk
+// (chunks requested / fresh chunks received), dup_ratio (media bytes
+// received twice / media bytes received), and totals of replacements,
+// timeouts and refused input.
+func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
+	var served, busy, refusals, duppush float64
+	var partners, requests, received, payload, dup, timeouts, replaced, failing, silent, bad float64
+	for _, v := range viewers {
+		partners += v["partners"]
+		requests += v["requests"]
+		received += v["received"]
+		payload += v["payload_bytes"]
+		dup += v["dup_bytes"]
+		timeouts += v["timeouts"]
+		replaced += v["replaced"]
+		failing += v["failing"]
+		silent += v["silent"]
+		bad += v["bad_input"]
+		served += v["served"]
+		duppush += v["dup_push"]
+		busy += v["refused_busy"]
+		refusals += v["refusals"]
+	}
+	out := map[string]float64{
+		"timeouts_total":     timeouts,
+		"served_total":       served,
+		"dup_push_total":     duppush,
+		"refused_busy_total": busy,
+		"refusals_total":     refusals,
+		"partners_replaced":  replaced,
+		"partners_failing":   failing,
+		"partners_silent":    silent,
+		"bad_input_total":    bad,
+		"partners_mean":      0,
+		"requests_per_chunk": 0,
+		"dup_ratio":          0,
+	}
+	if n := float64(len(viewers)); n > 0 {
+		out["partners_mean"] = partners / n
+	}
+	if received > 0 {
+		out["requests_per_chunk"] = requests / received
+	}
+	if payload > 0 {
+		out["dup_ratio"] = dup / payload
+	}
+	return out
+}

@@ -1,0 +1,100 @@
+package gossip
+
+import (
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/overlay"
+)
+
+// The rendezvous: as an overlay application, the node responsible for a
+// channel's ID keeps a bounded sample of its members, renewed by their
+// announcements, and hands parts of it to members that ask.
+
+// Forward implements overlay.Application: announcements travel on.
+func (n *Node) Forward(*overlay.Msg, id.Ref) bool { return true }
+
+// LeafSetChanged implements overlay.Application.
+func (n *Node) LeafSetChanged(id.Ref, bool) {}
+
+// Deliver implements overlay.Application: this node is the rendezvous.
+func (n *Node) Deliver(m *overlay.Msg) {
+	a, ok := m.Payload.(*Announce)
+	if !ok || !validRef(m.Origin) || a.Topic != m.Key {
+		n.stats.BadInput++
+		return
+	}
+	s, known := n.samples[a.Topic]
+	if !known && len(n.samples) >= n.cfg.MaxTopics {
+		n.stats.BadInput++
+		return
+	}
+	s = n.purge(s)
+	if a.Want > 0 {
+		want := int(a.Want)
+		if want > n.cfg.Reply {
+			want = n.cfg.Reply
+		}
+		n.stats.Answers++
+		n.send(m.Origin, &Peers{Topic: a.Topic, Peers: n.pick(s, want, m.Origin.ID)})
+	}
+	if !a.Hidden {
+		s = n.store(s, m.Origin)
+	}
+	n.samples[a.Topic] = s
+}
+
+// purge drops sample entries not renewed within SampleExpiry.
+func (n *Node) purge(s []entry) []entry {
+	now := n.e.Now()
+	kept := s[:0]
+	for _, e := range s {
+		if now-e.heard <= n.cfg.SampleExpiry {
+			kept = append(kept, e)
+		} else {
+			n.stats.Expired++
+		}
+	}
+	return kept
+}
+
+// store renews or adds a member; when the sample is full the oldest entry
+// makes room.
+func (n *Node) store(s []entry, r id.Ref) []entry {
+	n.stats.Stored++
+	now := n.e.Now()
+	for i := range s {
+		if s[i].ref.ID == r.ID {
+			s[i] = entry{ref: r, heard: now}
+			return s
+		}
+	}
+	if len(s) < n.cfg.SampleSize {
+		return append(s, entry{ref: r, heard: now})
+	}
+	old := 0
+	for i := range s {
+		if s[i].heard < s[old].heard {
+			old = i
+		}
+	}
+	s[old] = entry{ref: r, heard: now}
+	return s
+}
+
+// pick returns up to k random entries of s, not skip.
+func (n *Node) pick(s []entry, k int, skip id.ID) []Entry {
+	now := n.e.Now()
+	out := make([]Entry, 0, k)
+	for _, i := range n.e.Rand().Perm(len(s)) {
+		if len(out) >= k {
+			break
+		}
+		if s[i].ref.ID != skip {
+			out = append(out, Entry{Ref: s[i].ref, Age: ageMs(now - s[i].heard)})
+		}
+	}
+	return out
+}
+
+// SampleLen returns how many members this node keeps for topic as its
+// rendezvous (for tests and inspection).
+func (n *Node) SampleLen(topic id.ID) int { return len(n.purge(n.samples[topic])) }
