@@ -128,6 +128,12 @@ func (n *Node) joinHop(r *Route, final bool) {
 		n.stats.BadInput++
 		return
 	}
+	if req.Check {
+		if final {
+			n.sendMaint(req.Joiner, &JoinReply{Nonce: req.Nonce, Final: true, Leaf: n.leaf.All()})
+		}
+		return
+	}
 	p := n.self.ID.SharedPrefix(req.Joiner.ID)
 	var rows []id.Ref
 	for row := 0; row <= p && row < n.table.Rows(); row++ {
@@ -220,5 +226,11 @@ func (n *Node) becomeJoined() {
 	// regular period takes over.
 	for d := time.Second; d < n.cfg.HeartbeatPeriod; d *= 2 {
 		n.after(d, n.heartbeat)
+	}
+	// Check that our leaf set is the one the rest of the overlay sees,
+	// soon and while the overlay around us settles (refreshTable repeats
+	// it every TablePeriod).
+	for d := n.cfg.HeartbeatPeriod / 4; d < n.cfg.TablePeriod; d *= 2 {
+		n.after(d, n.checkLeafSet)
 	}
 }

@@ -34,6 +34,7 @@ func (n *Node) heartbeat() {
 // refreshTable asks a random routing-table entry for its row of the table,
 // to find missing and nearer entries.
 func (n *Node) refreshTable() {
+	n.checkLeafSet()
 	var rows []int
 	for r := 0; r < n.table.Rows(); r++ {
 		if len(n.table.Row(r)) > 0 {

@@ -85,6 +85,7 @@ type JoinRequest struct {
 	_      struct{} `cbor:",toarray"`
 	Joiner id.Ref
 	Nonce  uint64
+	Check  bool // a joined node checking its leaf set: only the last node answers, with its leaf set
 }
 
 // JoinReply is sent to the joining node by every node its JoinRequest

@@ -251,7 +251,7 @@ func (n *Node) correctNeighbour(from id.Ref, m *Heartbeat) {
 		// overlay was young). Route a join request to its ID for it; the
 		// node responsible answers it with the right leaf set.
 		r := &Route{MsgID: n.e.Rand().Uint64() | 1, Key: from.ID, Origin: n.self, Sent: int64(n.e.Now())}
-		r.Payload.M = &JoinRequest{Joiner: from}
+		r.Payload.M = &JoinRequest{Joiner: from, Check: true}
 		n.step(r, n.self, nil)
 		return
 	}

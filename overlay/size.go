@@ -69,7 +69,7 @@ func (m *JoinReply) WireSize() int {
 
 // WireSize implements wire.Sizer.
 func (m *JoinRequest) WireSize() int {
-	return wire.FrameSize(1 + refSize(m.Joiner) + wire.HeadSize(m.Nonce))
+	return wire.FrameSize(1 + refSize(m.Joiner) + wire.HeadSize(m.Nonce) + boolSize(m.Check))
 }
 
 // WireSize implements wire.Sizer.

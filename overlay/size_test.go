@@ -37,7 +37,7 @@ func TestWireSizes(t *testing.T) {
 			&StateRequest{Nonce: big()},
 			&StateReply{Nonce: big(), Leaf: randRefs(r, r.IntN(30)-1), Table: randRefs(r, r.IntN(60)-1)},
 			&JoinReply{Nonce: big(), Final: r.IntN(2) == 0, Leaf: randRefs(r, r.IntN(30)-1), Table: randRefs(r, r.IntN(60)-1)},
-			&JoinRequest{Joiner: ref, Nonce: big()},
+			&JoinRequest{Joiner: ref, Nonce: big(), Check: r.IntN(2) == 0},
 			&Route{MsgID: big(), Ack: big(), Key: id.Random(r), Origin: ref, Hops: uint8(r.IntN(40)), Sent: int64(big() >> 1), Payload: wire.Any{M: &Lookup{N: big()}}},
 			&Lookup{N: big()},
 		}
