@@ -17,10 +17,19 @@
 // Pure pull pays a notice, a request and a transfer per hop, and in the
 // simulator that put the stream seconds behind; so, as the new
 // CoolStreaming does, a viewer also subscribes to one partner per
-// substream (chunks seq mod Substreams), chosen from the buffer maps as
-// the partner furthest ahead, and that partner pushes the substream's
-// chunks the moment it holds them. Pulls repair whatever pushes miss, and
-// a parent that keeps being late is replaced.
+// substream (chunks seq mod Substreams), which pushes that substream's
+// chunks the moment it holds them. As in SplitStream, each viewer
+// forwards pushes in one home substream only (from its ID), with
+// floor(upload / (rate/Substreams * 1.03)) children, and is a leaf of the
+// others; a forwarder pushes to forwarding children first and may take a
+// leaf's slot. Nodes advertise their push depth (hops from the source)
+// and a viewer takes the shallowest forwarding partner that is shallower
+// than itself (so not its descendant); refusals name forwarders one level
+// down, and an orphaned substream seeks forwarding members. Pulls repair
+// whatever pushes miss (at once when a later chunk of the substream came
+// first), and a parent that keeps being late is replaced. A viewer picks
+// its first chunk from its partners' clocks (or the channel metadata) so
+// that its playback lag is about StartLag.
 package datadriven
 
 import (
@@ -80,14 +89,21 @@ type Config struct {
 	// StartBehind is how far behind the newest chunk its partners share a
 	// viewer starts playing, in chunks. Default 0.
 	StartBehind int
+	// StartLag is the playback lag a viewer aims for when it picks its
+	// first chunk (the player's startup delay plus that chunk's age when
+	// it arrives), given its partners' clocks; 0 or less than the
+	// startup delay: start at the newest chunk half the partners hold.
+	// Default 2.7s.
+	StartLag time.Duration
 	// Substreams splits the stream for push: chunk seq belongs to
 	// substream seq mod Substreams, and a viewer subscribes to one partner
 	// per substream, which pushes that substream's chunks the moment it
 	// holds them (push-pull, as in the new CoolStreaming); pulls repair
 	// what pushes miss. 0 turns push off. Default 4.
 	Substreams int
-	// PushShare is the share of a node's upload it offers to pushes; the
-	// rest serves pulls. Default 0.8.
+	// PushShare is the share of a node's upload it offers to pushes in
+	// its home substream (the source: in all); the rest serves pulls.
+	// Default 1: floor(upload / (rate/Substreams * 1.03)) children.
 	PushShare float64
 	// PushGrace is how long a chunk that a parent should push is left to
 	// come before it is pulled. Default 500ms.
@@ -101,7 +117,7 @@ func DefaultConfig() Config {
 	return Config{
 		Window:         64,
 		Partners:       6,
-		MaxPartners:    8,
+		MaxPartners:    12,
 		SourceSlots:    0.75,
 		MaxOutstanding: 3,
 		Urgent:         time.Second,
@@ -115,8 +131,9 @@ func DefaultConfig() Config {
 		HelloTimeout:   2 * time.Second,
 		MaxFailures:    4,
 		FloodLimit:     64,
+		StartLag:       2700 * time.Millisecond,
 		Substreams:     4,
-		PushShare:      0.8,
+		PushShare:      1,
 		PushGrace:      500 * time.Millisecond,
 		Gossip:         gossip.DefaultConfig(),
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/overlay"
+	"github.com/almcast/alm/player"
 	"github.com/almcast/alm/sim"
 	"github.com/almcast/alm/wire"
 )
@@ -21,14 +22,15 @@ type sent struct {
 
 // fakeHost is a delivery.Host that records what the mode sends.
 type fakeHost struct {
-	e      env.Env
-	ov     *overlay.Node
-	ch     chunk.Channel
-	key    ed25519.PrivateKey
-	src    id.Ref
-	upload int64
-	source bool
-	out    []sent
+	e       env.Env
+	ov      *overlay.Node
+	ch      chunk.Channel
+	key     ed25519.PrivateKey
+	src     id.Ref
+	upload  int64
+	source  bool
+	startup time.Duration
+	out     []sent
 }
 
 func (h *fakeHost) Env() env.Env                     { return h.e }
@@ -41,6 +43,9 @@ func (h *fakeHost) Rate() int64                      { return 1_000_000 }
 func (h *fakeHost) Accept(id.Ref, *chunk.Chunk) bool { return true }
 func (h *fakeHost) Has(uint64) bool                  { return false }
 func (h *fakeHost) Send(to id.Ref, m wire.Message)   { h.out = append(h.out, sent{to, m}) }
+func (h *fakeHost) Meta() *chunk.Meta                { return nil }
+func (h *fakeHost) Player() *player.Player           { return nil }
+func (h *fakeHost) StartupDelay() time.Duration      { return h.startup }
 func (h *fakeHost) take() []sent                     { o := h.out; h.out = nil; return o }
 func (h *fakeHost) chunk(seq uint64) *chunk.Chunk {
 	c := &chunk.Chunk{Channel: h.ch.ID(), Seq: seq, Time: int64(seq) * int64(200*time.Millisecond),

@@ -39,13 +39,15 @@ type WireMap struct {
 	Bits []uint64
 }
 
-// Hello asks for a partnership and carries the sender's buffer map and
-// upload capacity (bit/s, 0: unknown).
+// Hello asks for a partnership and carries the sender's buffer map,
+// upload capacity (bit/s, 0: unknown) and push depth per substream
+// (Depths: hops from the source, NoDepth when it has no parent).
 type Hello struct {
 	_       struct{} `cbor:",toarray"`
 	Channel id.ID
 	Upload  int64
 	Map     WireMap
+	Depths  []byte
 }
 
 // Welcome answers a Hello. A refusal carries other members to try.
@@ -55,6 +57,8 @@ type Welcome struct {
 	Upload int64
 	Map    WireMap
 	Peers  []id.Ref
+	Depths []byte
+	Clock  Clock
 }
 
 // Have tells partners that the sender now holds chunk Seq (a Chainsaw
@@ -65,14 +69,28 @@ type Have struct {
 	_     struct{} `cbor:",toarray"`
 	Seq   uint64
 	Queue uint8
+	Depth uint8
 }
 
 // Status carries the sender's whole buffer map, to a partner that has
 // heard nothing from it for a while: it repairs lost notices and shows
 // the partnership is alive.
 type Status struct {
-	_   struct{} `cbor:",toarray"`
-	Map WireMap
+	_      struct{} `cbor:",toarray"`
+	Map    WireMap
+	Depths []byte
+	Clock  Clock
+}
+
+// Clock tells a partner how the stream's sequence numbers map to source
+// time: chunk Seq began at source time Time (ns) and chunks last Dur ns
+// (zero: nothing held yet). A joining viewer uses it to pick the chunk to
+// start at, so that its playback lag is what it aims for.
+type Clock struct {
+	_    struct{} `cbor:",toarray"`
+	Seq  uint64
+	Time int64
+	Dur  int64
 }
 
 // Request asks a partner for chunks; the first Urgent of them are close
@@ -105,10 +123,15 @@ type Subscribe struct {
 	Mask uint16
 }
 
-// SubAck answers a Subscribe with the substreams the partner will push.
+// SubAck answers a Subscribe with the substreams the partner will push and
+// its depths; a parent whose depth changes sends it again unasked. A
+// refusal names other forwarders of the refused substreams to try, one
+// level further down (SplitStream's push-down).
 type SubAck struct {
-	_    struct{} `cbor:",toarray"`
-	Mask uint16
+	_      struct{} `cbor:",toarray"`
+	Mask   uint16
+	Depths []byte
+	Peers  []id.Ref
 }
 
 // Envelope carries a gossip message between mesh nodes.
@@ -149,6 +172,13 @@ func (*SubAck) WireType() wire.Type { return typeSubAck }
 
 var errTooMany = errors.New("datadriven: too many entries")
 
+func checkDepths(d []byte) error {
+	if len(d) > 16 {
+		return errTooMany
+	}
+	return nil
+}
+
 func checkMap(w WireMap) error {
 	if len(w.Bits) > MaxMapWords {
 		return ErrMapTooLarge
@@ -157,18 +187,36 @@ func checkMap(w WireMap) error {
 }
 
 // Validate bounds the map.
-func (m *Hello) Validate() error { return checkMap(m.Map) }
+func (m *Hello) Validate() error {
+	if err := checkDepths(m.Depths); err != nil {
+		return err
+	}
+	return checkMap(m.Map)
+}
 
 // Validate bounds the map and the referrals.
 func (m *Welcome) Validate() error {
-	if len(m.Peers) > maxPeers {
+	if len(m.Peers) > maxPeers || checkDepths(m.Depths) != nil {
 		return errTooMany
 	}
 	return checkMap(m.Map)
 }
 
 // Validate bounds the map.
-func (m *Status) Validate() error { return checkMap(m.Map) }
+func (m *Status) Validate() error {
+	if err := checkDepths(m.Depths); err != nil {
+		return err
+	}
+	return checkMap(m.Map)
+}
+
+// Validate bounds the depths.
+func (m *SubAck) Validate() error {
+	if len(m.Peers) > maxPeers {
+		return errTooMany
+	}
+	return checkDepths(m.Depths)
+}
 
 // Validate bounds the list.
 func (m *Request) Validate() error {
@@ -200,15 +248,15 @@ func init() {
 	reg := func(t wire.Type, name string, max int, mk func() wire.Message) {
 		wire.Register(t, "mesh."+name, Proto, max, mk)
 	}
-	reg(typeHello, "hello", maps+64, func() wire.Message { return new(Hello) })
-	reg(typeWelcome, "welcome", maps+64+300*maxPeers, func() wire.Message { return new(Welcome) })
-	reg(typeHave, "have", 32, func() wire.Message { return new(Have) })
-	reg(typeStatus, "status", maps, func() wire.Message { return new(Status) })
+	reg(typeHello, "hello", maps+96, func() wire.Message { return new(Hello) })
+	reg(typeWelcome, "welcome", maps+96+300*maxPeers, func() wire.Message { return new(Welcome) })
+	reg(typeHave, "have", 40, func() wire.Message { return new(Have) })
+	reg(typeStatus, "status", maps+32, func() wire.Message { return new(Status) })
 	reg(typeRequest, "request", small, func() wire.Message { return new(Request) })
 	reg(typeRefuse, "refuse", small, func() wire.Message { return new(Refuse) })
 	reg(typeBye, "bye", 32, func() wire.Message { return new(Bye) })
 	reg(typeEnvelope, "envelope", 32<<10, func() wire.Message { return new(Envelope) })
 	reg(typeSubscribe, "subscribe", 32, func() wire.Message { return new(Subscribe) })
-	reg(typeSubAck, "sub_ack", 32, func() wire.Message { return new(SubAck) })
+	reg(typeSubAck, "sub_ack", 64+300*maxPeers, func() wire.Message { return new(SubAck) })
 	wire.Carrier(typeEnvelope)
 }

@@ -38,38 +38,45 @@ type Stats struct {
 	BadInput uint64
 	// HelloRefused counts partnership requests this node turned down.
 	HelloRefused uint64
-	// DupPush counts duplicates that a parent pushed.
-	DupPush uint64
+	// DupPush counts duplicates that a parent pushed; Pushed fresh chunks
+	// a parent pushed.
+	DupPush, Pushed uint64
 }
 
 // Mode is the mesh on one node. Call it on the node's event loop only.
 type Mode struct {
-	cfg      Config
-	h        delivery.Host
-	e        env.Env
-	g        *gossip.Node
-	pl       *player.Player
-	source   bool
-	running  bool
-	held     *BufferMap
-	store    []*chunk.Chunk // ring of held chunks, index seq mod Window
-	partners []*partner
-	hellos   map[id.ID]time.Duration
-	shunned  map[id.ID]time.Duration
-	reqs     map[uint64]*request
-	failed   map[uint64]*partner // the partner a request last timed out at
-	start    uint64              // first chunk to play (viewer); valid if chosen
-	chosen   bool
-	t0       time.Duration // source time of chunk 0
-	dur      time.Duration // chunk duration (0: no chunk seen yet)
-	busy     time.Duration // when this node's uplink is free, by its own count
-	queue    []pending     // requests taken, not yet sent
-	wake     env.Timer     // pumps the queue when the uplink frees
-	ticks    int
-	heardSeq []uint64        // ring: seq first heard of (notice or chunk)
-	heardAt  []time.Duration // ring: when
-	stops    []func()
-	stats    Stats
+	cfg       Config
+	h         delivery.Host
+	e         env.Env
+	g         *gossip.Node
+	pl        *player.Player
+	source    bool
+	running   bool
+	held      *BufferMap
+	store     []*chunk.Chunk // ring of held chunks, index seq mod Window
+	partners  []*partner
+	hellos    map[id.ID]time.Duration
+	shunned   map[id.ID]time.Duration
+	reqs      map[uint64]*request
+	failed    map[uint64]*partner // the partner a request last timed out at
+	start     uint64              // first chunk to play (viewer); valid if chosen
+	chosen    bool
+	t0        time.Duration // source time of chunk 0
+	dur       time.Duration // chunk duration (0: no chunk seen yet)
+	busy      time.Duration // when this node's uplink is free, by its own count
+	queue     []pending     // requests taken, not yet sent
+	wake      env.Timer     // pumps the queue when the uplink frees
+	ticks     int
+	heardSeq  []uint64        // ring: seq first heard of (notice or chunk)
+	heardAt   []time.Duration // ring: when
+	stops     []func()
+	stats     Stats
+	told      [16]uint8 // depths last told to children
+	sought    [16]time.Duration
+	clock0    Clock             // the freshest partner clock heard before a chunk came
+	lastDepth [16]uint8         // depth per substream at the last parent choice
+	orphanAt  [16]time.Duration // when it lost its parent
+	pushTop   [16]uint64        // per substream: newest seq its parent pushed, + 1
 }
 
 // New returns the mesh mode for h.
@@ -81,11 +88,20 @@ func New(h delivery.Host, cfg Config) (*Mode, error) {
 		store: make([]*chunk.Chunk, cfg.Window), heardSeq: make([]uint64, cfg.Window),
 		heardAt: make([]time.Duration, cfg.Window), hellos: map[id.ID]time.Duration{},
 		shunned: map[id.ID]time.Duration{}, reqs: map[uint64]*request{}, failed: map[uint64]*partner{}}
-	g, err := gossip.New(m.e, h.Overlay(), m.sendGossip, cfg.Gossip)
-	if err != nil {
-		return nil, err
+	for j := range m.told {
+		m.told[j], m.lastDepth[j] = NoDepth, NoDepth
 	}
-	m.g = g
+	if gh, ok := h.(interface{ Gossip() *gossip.Node }); ok && gh.Gossip() != nil {
+		// The node's own membership, whose rendezvous serves whatever
+		// mode the node runs; its messages need no envelope.
+		m.g = gh.Gossip()
+	} else {
+		g, err := gossip.New(m.e, h.Overlay(), m.sendGossip, cfg.Gossip)
+		if err != nil {
+			return nil, err
+		}
+		m.g = g
+	}
 	return m, nil
 }
 
@@ -106,9 +122,7 @@ func (m *Mode) Start() {
 	}
 	m.running = true
 	m.source = m.h.IsSource()
-	if p, ok := m.h.(interface{ Player() *player.Player }); ok {
-		m.pl = p.Player()
-	}
+	m.pl = m.h.Player()
 	m.g.OnPeers(m.fill)
 	if err := m.g.Join(m.h.Channel().ID(), m.source); err != nil {
 		m.e.Log().Debug("datadriven: join gossip", "err", err)
@@ -168,6 +182,10 @@ func (m *Mode) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	if r, ok := m.reqs[c.Seq]; ok {
 		m.done(r, from.ID)
 	}
+	if p != nil && p.parent&m.bit(c.Seq) != 0 {
+		j := c.Seq % uint64(m.cfg.Substreams)
+		m.pushTop[j] = max(m.pushTop[j], c.Seq+1)
+	}
 	if !fresh {
 		m.stats.DupBytes += uint64(c.Payload())
 		if p != nil && p.parent&m.bit(c.Seq) != 0 {
@@ -191,9 +209,14 @@ func (m *Mode) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 		}
 		if p.parent&m.bit(c.Seq) != 0 {
 			p.pushedAt = m.e.Now()
+			m.stats.Pushed++
 		}
 	}
+	first := m.dur == 0
 	m.hold(c, from)
+	if first && !m.source {
+		m.parents() // subscribe now the start is fixed
+	}
 	m.schedule()
 }
 
@@ -213,6 +236,9 @@ func (m *Mode) hold(c *chunk.Chunk, from id.Ref) {
 	}
 	pushed := m.push(c, from)
 	have := &Have{Seq: c.Seq, Queue: queueUnits(m.wait())}
+	if m.cfg.Substreams > 0 {
+		have.Depth = m.depth(int(c.Seq % uint64(m.cfg.Substreams)))
+	}
 	for _, p := range m.partners {
 		if p.ref.ID == from.ID || p.m.Has(c.Seq) || !p.ready || pushed&p.subs != 0 && p.subs&m.bit(c.Seq) != 0 {
 			continue
@@ -251,6 +277,22 @@ func (m *Mode) stored(seq uint64) *chunk.Chunk {
 		return nil
 	}
 	return c
+}
+
+// clock tells partners how seqs map to source time.
+func (m *Mode) clock() Clock {
+	n, ok := m.held.Newest()
+	if !ok || m.dur == 0 {
+		return Clock{}
+	}
+	return Clock{Seq: n, Time: int64(m.t0 + time.Duration(n)*m.dur), Dur: int64(m.dur)}
+}
+
+// hearClock takes a partner's clock while this node has no chunk.
+func (m *Mode) hearClock(c Clock) {
+	if c.Dur > 0 && c.Dur <= int64(time.Minute) && (m.clock0.Dur == 0 || c.Seq > m.clock0.Seq) {
+		m.clock0 = c
+	}
 }
 
 // serves reports whether this node's upload is worth offering: a node
@@ -310,7 +352,20 @@ func (m *Mode) Receive(from id.Ref, msg wire.Message) {
 // Stats implements delivery.Mode.
 func (m *Mode) Stats() map[string]float64 {
 	s := m.stats
+	var dsum, dmax, orphan float64
+	for j := 0; j < m.cfg.Substreams; j++ {
+		if d := m.depth(j); d == NoDepth {
+			orphan++
+		} else {
+			dsum += float64(d)
+			dmax = max(dmax, float64(d))
+		}
+	}
 	return map[string]float64{
+		"pushed":        float64(s.Pushed),
+		"depth_sum":     dsum,
+		"depth_max":     dmax,
+		"orphan":        orphan,
 		"partners":      float64(len(m.partners)),
 		"requests":      float64(s.Requests),
 		"received":      float64(s.Received),

@@ -1,6 +1,7 @@
 package datadriven
 
 import (
+	"sort"
 	"time"
 
 	"github.com/almcast/alm/id"
@@ -29,11 +30,12 @@ type partner struct {
 	pushedAt   time.Duration // last chunk it pushed to us
 	noPush     time.Duration // it refused to push noPushMask; do not ask before
 	noPushMask uint16
-	want       uint16 // substreams last asked of it
-	late       uint16 // substreams whose push it was late with this tick
-	wasLate    uint16 // and the tick before
-	subs       uint16 // substreams we push to it
-	parent     uint16 // substreams it pushes to us
+	want       uint16    // substreams last asked of it
+	late       uint16    // substreams whose push it was late with this tick
+	wasLate    uint16    // and the tick before
+	subs       uint16    // substreams we push to it
+	parent     uint16    // substreams it pushes to us
+	depth      [16]uint8 // its push depth per substream, as last told
 }
 
 // partnerServes reports whether p's upload is worth asking.
@@ -62,6 +64,10 @@ func (m *Mode) slots() int {
 		return m.cfg.Partners
 	}
 	n := int(float64(up) / float64(rate) * m.cfg.SourceSlots)
+	if m.cfg.Substreams > 0 {
+		// One partner per push slot: each forwards one substream.
+		n = int(float64(up) * m.cfg.PushShare / m.substreamRate())
+	}
 	if n < 1 {
 		n = 1
 	}
@@ -73,11 +79,11 @@ func (m *Mode) hello(r id.Ref) {
 		return
 	}
 	m.hellos[r.ID] = m.e.Now()
-	m.h.Send(r, &Hello{Channel: m.h.Channel().ID(), Upload: m.h.Upload(), Map: m.held.Wire()})
+	m.h.Send(r, &Hello{Channel: m.h.Channel().ID(), Upload: m.h.Upload(), Map: m.held.Wire(), Depths: m.depths()})
 }
 
 // add makes r a partner with the map it sent.
-func (m *Mode) add(r id.Ref, upload int64, w WireMap) *partner {
+func (m *Mode) add(r id.Ref, upload int64, w WireMap, depths []byte) *partner {
 	bm, err := FromWire(w, m.cfg.Window/64)
 	if err != nil {
 		m.stats.BadInput++
@@ -86,6 +92,16 @@ func (m *Mode) add(r id.Ref, upload int64, w WireMap) *partner {
 	now := m.e.Now()
 	p := &partner{ref: r, upload: upload, m: bm, ready: true, since: now, heard: now, sent: now,
 		source: r.ID == m.h.Source().ID}
+	for j := range p.depth {
+		if p.source {
+			p.depth[j] = 0
+		} else {
+			p.depth[j] = NoDepth
+		}
+	}
+	if !p.source {
+		m.setDepths(p, depths)
+	}
 	m.partners = append(m.partners, p)
 	m.g.Add(r)
 	return p
@@ -98,20 +114,21 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 	}
 	if p := m.partner(from.ID); p != nil {
 		// It lost our answer: answer again.
-		m.send(p, &Welcome{Accept: true, Upload: m.h.Upload(), Map: m.held.Wire()})
+		m.send(p, &Welcome{Accept: true, Upload: m.h.Upload(), Map: m.held.Wire(), Depths: m.depths(), Clock: m.clock()})
 		return
 	}
-	if len(m.partners) >= m.slots() && !m.makeRoom(h.Upload) {
+	weak := m.source && h.Upload > 0 && m.h.Rate() > 0 && h.Upload*4 < m.h.Rate()
+	if weak || len(m.partners) >= m.slots() && !m.makeRoom(h.Upload) {
 		m.stats.HelloRefused++
 		m.h.Send(from, &Welcome{Upload: m.h.Upload(), Map: m.held.Wire(), Peers: m.referrals(from.ID)})
 		return
 	}
-	p := m.add(from, h.Upload, h.Map)
+	p := m.add(from, h.Upload, h.Map, h.Depths)
 	if p == nil {
 		m.h.Send(from, &Bye{})
 		return
 	}
-	m.send(p, &Welcome{Accept: true, Upload: m.h.Upload(), Map: m.held.Wire()})
+	m.send(p, &Welcome{Accept: true, Upload: m.h.Upload(), Map: m.held.Wire(), Depths: m.depths(), Clock: m.clock()})
 	delete(m.hellos, from.ID)
 }
 
@@ -137,13 +154,15 @@ func (m *Mode) makeRoom(upload int64) bool {
 
 // referrals lists other members for a node this one turns down.
 func (m *Mode) referrals(skip id.ID) []id.Ref {
-	out := make([]id.Ref, 0, 8)
-	for _, i := range m.e.Rand().Perm(len(m.partners)) {
-		if len(out) >= 4 {
-			break
-		}
-		if r := m.partners[i].ref; r.ID != skip {
-			out = append(out, r)
+	out := m.forwarders(^uint16(0), skip, 6)
+	if m.cfg.Substreams == 0 {
+		for _, i := range m.e.Rand().Perm(len(m.partners)) {
+			if len(out) >= 4 {
+				break
+			}
+			if r := m.partners[i].ref; r.ID != skip {
+				out = append(out, r)
+			}
 		}
 	}
 	for _, r := range m.g.Sample(8) {
@@ -165,6 +184,7 @@ func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 	delete(m.hellos, from.ID)
 	if !w.Accept {
 		m.shunned[from.ID] = m.e.Now() + 10*m.cfg.Tick
+		m.seek(w.Peers, m.orphans()|m.deep())
 		for _, r := range w.Peers {
 			if r.ID != m.e.Self().ID && r.ID != id.Zero && r.Addr != "" {
 				m.g.Add(r)
@@ -180,9 +200,20 @@ func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 		m.h.Send(from, &Bye{})
 		return
 	}
-	if p := m.add(from, w.Upload, w.Map); p == nil {
+	if m.source && w.Upload > 0 && m.h.Rate() > 0 && w.Upload*4 < m.h.Rate() {
+		// The source's few slots are for nodes that pass the stream on.
+		m.h.Send(from, &Bye{})
+		m.shunned[from.ID] = m.e.Now() + 600*m.cfg.Tick
+		m.fill()
+		return
+	}
+	m.hearClock(w.Clock)
+	if p := m.add(from, w.Upload, w.Map, w.Depths); p == nil {
 		m.h.Send(from, &Bye{})
 		return
+	}
+	if m.orphans() != 0 {
+		m.parents()
 	}
 	m.schedule()
 }
@@ -207,6 +238,29 @@ func (m *Mode) drop(p *partner, shun time.Duration) {
 	}
 }
 
+// orphans is the set of substreams in which this node has no parent.
+func (m *Mode) orphans() uint16 {
+	var o uint16
+	for j := 0; j < m.cfg.Substreams; j++ {
+		if m.depth(j) == NoDepth {
+			o |= 1 << j
+		}
+	}
+	return o
+}
+
+// deep is the set of substreams in which this node is deeper than
+// deepDepth.
+func (m *Mode) deep() uint16 {
+	var o uint16
+	for j := 0; j < m.cfg.Substreams; j++ {
+		if d := m.depth(j); d != NoDepth && d > deepDepth {
+			o |= 1 << j
+		}
+	}
+	return o
+}
+
 // fill asks new members to be partners until partners and pending
 // requests reach the target.
 func (m *Mode) fill() {
@@ -225,7 +279,24 @@ func (m *Mode) fill() {
 		m.g.Ask()
 	}
 	now := m.e.Now()
-	for _, r := range m.g.Sample(m.cfg.Gossip.ViewSize) {
+	sample := m.g.Sample(m.cfg.Gossip.ViewSize)
+	if m.cfg.Substreams > 0 {
+		// Members that forward a substream no partner forwards yet go
+		// first (for the source: the substreams with fewest partners).
+		var count [16]int
+		for _, p := range m.partners {
+			if !p.source {
+				count[m.home(p.ref.ID)]++
+			}
+		}
+		for x := range m.hellos {
+			count[m.home(x)]++
+		}
+		sort.SliceStable(sample, func(a, b int) bool {
+			return count[m.home(sample[a].ID)] < count[m.home(sample[b].ID)]
+		})
+	}
+	for _, r := range sample {
 		if want == 0 {
 			break
 		}
@@ -279,7 +350,7 @@ func (m *Mode) tick() {
 			if m.serves() {
 				w = m.held.Wire()
 			}
-			m.send(p, &Status{Map: w})
+			m.send(p, &Status{Map: w, Depths: m.depths(), Clock: m.clock()})
 		}
 	}
 	period := int(m.cfg.ReplacePeriod / m.cfg.Tick)
@@ -316,7 +387,7 @@ func (m *Mode) replace() {
 	var total uint64
 	for _, p := range m.partners {
 		total += p.recv + p.given
-		if p.source || now-p.since < m.cfg.ReplacePeriod {
+		if p.source || now-p.since < m.cfg.ReplacePeriod || p.parent != 0 || p.subs != 0 {
 			continue
 		}
 		if worst == nil || p.recv+p.given < worst.recv+worst.given {

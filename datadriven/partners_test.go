@@ -60,22 +60,30 @@ func TestLeastUsefulPartnerReplaced(t *testing.T) {
 }
 
 func TestSourceSlotsByUpload(t *testing.T) {
-	cfg := DefaultConfig()
-	r := newRig(t, cfg, 0)
-	r.m.source = true
-	r.h.upload = 4_000_000 // 4x the rate: 3 slots at 0.75
-	refused := 0
-	for i := 0; i < 6; i++ {
-		p := id.Ref{ID: id.FromUint128(3, uint64(i+1)), Addr: "v"}
-		r.m.Receive(p, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000})
-	}
-	for _, s := range r.h.take() {
-		if w, ok := s.m.(*Welcome); ok && !w.Accept {
-			refused++
+	for _, tc := range []struct {
+		substreams, take int
+	}{
+		{0, 3},  // pull only: 4x the rate at 0.75 a multiple
+		{4, 15}, // push: one partner per substream slot, floor(4M / (1M/4 * 1.03))
+	} {
+		cfg := DefaultConfig()
+		cfg.Substreams = tc.substreams
+		r := newRig(t, cfg, 0)
+		r.m.source = true
+		r.h.upload = 4_000_000
+		refused := 0
+		for i := 0; i < tc.take+3; i++ {
+			p := id.Ref{ID: id.FromUint128(3, uint64(i+1)), Addr: "v"}
+			r.m.Receive(p, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000})
 		}
-	}
-	if len(r.m.partners) != 3 || refused != 3 {
-		t.Fatalf("source took %d partners, refused %d; want 3 and 3", len(r.m.partners), refused)
+		for _, s := range r.h.take() {
+			if w, ok := s.m.(*Welcome); ok && !w.Accept {
+				refused++
+			}
+		}
+		if len(r.m.partners) != tc.take || refused != 3 {
+			t.Fatalf("substreams %d: source took %d partners, refused %d; want %d and 3", tc.substreams, len(r.m.partners), refused, tc.take)
+		}
 	}
 }
 

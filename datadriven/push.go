@@ -1,7 +1,7 @@
 package datadriven
 
 import (
-	"math/bits"
+	"sort"
 	"time"
 
 	"github.com/almcast/alm/chunk"
@@ -23,47 +23,156 @@ func (m *Mode) bit(seq uint64) uint16 {
 	return 1 << (seq % uint64(m.cfg.Substreams))
 }
 
-// pushSlots is how many substream subscriptions this node takes.
-func (m *Mode) pushSlots() int {
+// deepDepth is the depth beyond which a node looks for a shallower
+// parent by asking down from the top again.
+const deepDepth = 3
+
+// maxDepth bounds push depths: a parent this deep counts as none, so a
+// loop formed on stale depths counts up to it and breaks.
+const maxDepth = 32
+
+// NoDepth is the depth of a node that has no push parent in a substream.
+const NoDepth = 255
+
+// home is the substream in which node x forwards pushes: as in
+// SplitStream, each viewer is an interior node of one substream tree only
+// and a leaf of the others, so the trees stay shallow and a departure
+// costs about one substream.
+func (m *Mode) home(x id.ID) int {
+	if m.cfg.Substreams == 0 {
+		return 0
+	}
+	return int(x[len(x)-1]) % m.cfg.Substreams
+}
+
+// substreamRate is the bit rate of one substream with 3% headroom.
+func (m *Mode) substreamRate() float64 {
+	return float64(m.h.Rate()) / float64(m.cfg.Substreams) * 1.03
+}
+
+// pushSlots is how many children this node takes in substream j: a
+// viewer only in its home substream, as many as its upload carries
+// (floor(upload / (rate/Substreams * 1.03))); the source splits its slots
+// evenly over the substreams.
+func (m *Mode) pushSlots(j int) int {
 	up, rate := m.h.Upload(), m.h.Rate()
 	if m.cfg.Substreams == 0 || !m.serves() {
 		return 0
 	}
 	if up <= 0 || rate <= 0 {
-		return m.cfg.Substreams * m.cfg.MaxPartners / 2
+		if m.source || j == m.home(m.e.Self().ID) {
+			return m.cfg.MaxPartners
+		}
+		return 0
 	}
-	share := m.cfg.PushShare
+	total := int(float64(up) * m.cfg.PushShare / m.substreamRate())
 	if m.source {
-		share = m.cfg.SourceSlots
+		k := m.cfg.Substreams
+		n := total / k
+		if j < total%k {
+			n++
+		}
+		return max(n, 1)
 	}
-	return int(float64(up) / float64(rate) * float64(m.cfg.Substreams) * share)
+	if j != m.home(m.e.Self().ID) {
+		return 0
+	}
+	return total
 }
 
-func (m *Mode) pushUsed() int {
+// pushUsed counts this node's children in substream j.
+func (m *Mode) pushUsed(j int) int {
+	b := uint16(1) << j
 	n := 0
 	for _, p := range m.partners {
-		n += bits.OnesCount16(p.subs)
+		if p.subs&b != 0 {
+			n++
+		}
 	}
 	return n
 }
 
-// push sends c to the partners subscribed to its substream; it returns
-// the substream bit if it pushed.
+// depth is this node's push depth in substream j: hops from the source.
+func (m *Mode) depth(j int) uint8 {
+	if m.source {
+		return 0
+	}
+	b := uint16(1) << j
+	for _, p := range m.partners {
+		if p.parent&b != 0 {
+			if p.depth[j] >= maxDepth {
+				return NoDepth // a loop counting up, or a chain too long
+			}
+			return p.depth[j] + 1
+		}
+	}
+	return NoDepth
+}
+
+// depths lists this node's depths, one per substream.
+func (m *Mode) depths() []byte {
+	d := make([]byte, m.cfg.Substreams)
+	for j := range d {
+		d[j] = m.depth(j)
+	}
+	return d
+}
+
+// setDepths takes a partner's advertised depths.
+func (m *Mode) setDepths(p *partner, d []byte) {
+	for j := 0; j < len(d) && j < m.cfg.Substreams && j < len(p.depth); j++ {
+		p.depth[j] = d[j]
+	}
+}
+
+// depthChanged tells this node's children when its depths changed, so
+// that theirs follow.
+func (m *Mode) depthChanged() {
+	if m.cfg.Substreams == 0 {
+		return
+	}
+	d := m.depths()
+	var changed uint16
+	for j := range d {
+		if d[j] != m.told[j] {
+			changed |= 1 << j
+			m.told[j] = d[j]
+		}
+	}
+	if changed == 0 {
+		return
+	}
+	for _, p := range m.partners {
+		if p.subs&changed != 0 {
+			m.send(p, &SubAck{Mask: p.subs, Depths: d})
+		}
+	}
+}
+
+// push sends c to the partners subscribed to its substream, those that
+// forward the substream first; it returns the substream bit if it pushed.
 func (m *Mode) push(c *chunk.Chunk, from id.Ref) uint16 {
 	b := m.bit(c.Seq)
 	if b == 0 {
 		return 0
 	}
-	for _, p := range m.partners {
-		if p.subs&b == 0 || p.ref.ID == from.ID || p.m.Has(c.Seq) {
-			continue
+	j := int(c.Seq % uint64(m.cfg.Substreams))
+	for pass := 0; pass < 2; pass++ {
+		for _, p := range m.partners {
+			if p.subs&b == 0 || p.ref.ID == from.ID || p.m.Has(c.Seq) {
+				continue
+			}
+			if fwd := p.source || m.home(p.ref.ID) == j; fwd != (pass == 0) {
+				continue
+			}
+			m.serve(p, c)
 		}
-		m.serve(p, c)
 	}
 	return b
 }
 
-// onSubscribe grants what the upload has room for.
+// onSubscribe grants what the upload has room for; a forwarder of the
+// substream may take the slot of a leaf (SplitStream's push-down).
 func (m *Mode) onSubscribe(from id.Ref, s *Subscribe) {
 	p := m.partner(from.ID)
 	if p == nil {
@@ -71,17 +180,100 @@ func (m *Mode) onSubscribe(from id.Ref, s *Subscribe) {
 		return
 	}
 	p.heard = m.e.Now()
-	free := m.pushSlots() - m.pushUsed() + bits.OnesCount16(p.subs)
 	var grant uint16
-	off := m.e.Rand().IntN(m.cfg.Substreams)
-	for i := 0; i < m.cfg.Substreams && free > 0; i++ {
-		if j := (i + off) % m.cfg.Substreams; s.Mask&(1<<j) != 0 {
-			grant |= 1 << j
-			free--
+	for j := 0; j < m.cfg.Substreams; j++ {
+		b := uint16(1) << j
+		if s.Mask&b == 0 {
+			continue
+		}
+		if m.source && m.home(p.ref.ID) != j {
+			continue // the source feeds each substream's forwarders only
+		}
+		if p.subs&b != 0 || m.pushUsed(j) < m.pushSlots(j) {
+			grant |= b
+			continue
+		}
+		if m.home(p.ref.ID) != j || m.pushSlots(j) == 0 {
+			continue
+		}
+		for _, q := range m.partners {
+			if q.subs&b != 0 && m.home(q.ref.ID) != j {
+				q.subs &^= b
+				m.send(q, &SubAck{Mask: q.subs, Depths: m.depths()})
+				grant |= b
+				break
+			}
 		}
 	}
 	p.subs = grant
-	m.send(p, &SubAck{Mask: grant})
+	ack := &SubAck{Mask: grant, Depths: m.depths()}
+	if refused := s.Mask &^ grant; refused != 0 {
+		ack.Peers = m.forwarders(refused, p.ref.ID, 4)
+	}
+	m.send(p, ack)
+}
+
+// forwarders lists up to k partners that forward one of the substreams in
+// mask, shallowest first (for referrals).
+func (m *Mode) forwarders(mask uint16, skip id.ID, k int) []id.Ref {
+	var c []*partner
+	for _, i := range m.e.Rand().Perm(len(m.partners)) {
+		p := m.partners[i]
+		if p.ref.ID == skip || p.source || !m.partnerServes(p) {
+			continue
+		}
+		if j := m.home(p.ref.ID); mask&(1<<j) != 0 && p.depth[j] != NoDepth {
+			c = append(c, p)
+		}
+	}
+	sort.SliceStable(c, func(a, b int) bool {
+		return c[a].depth[m.home(c[a].ref.ID)] < c[b].depth[m.home(c[b].ref.ID)]
+	})
+	out := make([]id.Ref, 0, k)
+	for _, p := range c {
+		if len(out) == k {
+			break
+		}
+		out = append(out, p.ref)
+	}
+	return out
+}
+
+// seekMembers asks up to k members of the gossip view that forward a
+// substream in need to be partners.
+func (m *Mode) seekMembers(need uint16, k int) {
+	var refs []id.Ref
+	for _, r := range m.g.Sample(m.cfg.Gossip.ViewSize) {
+		if len(refs) < k && need&(1<<m.home(r.ID)) != 0 && m.partner(r.ID) == nil {
+			refs = append(refs, r)
+		}
+	}
+	if len(refs) == 0 {
+		m.g.Ask()
+	}
+	m.seek(refs, need)
+}
+
+// seek asks forwarders of substreams this node lacks a parent for to be
+// partners, so that the next parent choice has them (a referral names
+// nodes a level further down the tree, so repeated refusals walk down it).
+func (m *Mode) seek(refs []id.Ref, need uint16) {
+	now := m.e.Now()
+	for _, r := range refs {
+		if len(m.partners)+len(m.hellos) >= m.cfg.MaxPartners {
+			return
+		}
+		if r.ID == m.e.Self().ID || r.ID == id.Zero || r.Addr == "" || need&(1<<m.home(r.ID)) == 0 {
+			continue
+		}
+		if _, ok := m.hellos[r.ID]; ok || m.partner(r.ID) != nil {
+			continue
+		}
+		if until, ok := m.shunned[r.ID]; ok && now < until {
+			continue
+		}
+		m.hello(r)
+	}
 }
 
 func (m *Mode) onSubAck(from id.Ref, a *SubAck) {
@@ -90,12 +282,16 @@ func (m *Mode) onSubAck(from id.Ref, a *SubAck) {
 		return
 	}
 	p.heard = m.e.Now()
-	if refused := p.want &^ a.Mask; refused != 0 {
+	m.setDepths(p, a.Depths)
+	if refused := (p.want | p.parent) &^ a.Mask; refused != 0 {
 		p.noPushMask |= refused
 		p.noPush = m.e.Now() + 5*m.cfg.Tick
+		m.seek(a.Peers, refused)
 	}
 	p.parent = a.Mask
+	p.want = a.Mask
 	p.pushedAt = m.e.Now()
+	m.depthChanged()
 }
 
 // noteHeard records when this node first heard of seq.
@@ -121,6 +317,9 @@ func (m *Mode) awaitPush(seq uint64) bool {
 	b := m.bit(seq)
 	if b == 0 {
 		return false
+	}
+	if seq < m.pushTop[seq%uint64(m.cfg.Substreams)] {
+		return false // a later chunk of the substream came: this one was lost
 	}
 	for _, p := range m.partners {
 		if p.parent&b != 0 {
@@ -159,50 +358,80 @@ func (m *Mode) newestIn(bm *BufferMap, j int) (uint64, bool) {
 	return 0, false
 }
 
-// parents picks, for each substream, the partner furthest ahead in it,
-// and moves a subscription when another partner is ahead of the current
-// parent by two chunks of the substream or more.
+// parents picks, for each substream, the shallowest partner that
+// forwards it (its home substream, or the source), nearest by measured
+// service time among equals, and moves a subscription when a shallower
+// one appears or the parent keeps being late. Only partners shallower
+// than this node are taken, as deeper ones may be its descendants.
 func (m *Mode) parents() {
-	if m.cfg.Substreams == 0 || m.source || m.dur == 0 && !m.chosen {
-		return
+	if m.cfg.Substreams == 0 || m.source || m.dur == 0 {
+		return // a push must not come before the chosen first chunk
 	}
-	k := uint64(m.cfg.Substreams)
 	want := map[*partner]uint16{}
 	for _, p := range m.partners {
 		want[p] = p.parent
 	}
 	now := m.e.Now()
+	for _, p := range m.partners {
+		if now >= p.noPush {
+			p.noPushMask = 0
+		}
+	}
 	for j := 0; j < m.cfg.Substreams; j++ {
 		b := uint16(1) << j
-		own, haveOwn := m.newestIn(m.held, j)
+		mine := m.depth(j)
+		if mine != NoDepth {
+			m.lastDepth[j] = mine
+		} else if m.lastDepth[j] != NoDepth {
+			m.lastDepth[j], m.orphanAt[j] = NoDepth, now
+		}
 		var cur, best *partner
-		var curN, bestN uint64
 		for _, p := range m.partners {
-			if !p.ready || !m.partnerServes(p) {
-				continue
-			}
-			n, ok := m.newestIn(p.m, j)
-			if !ok {
-				continue
-			}
 			if p.parent&b != 0 {
-				cur, curN = p, n
+				cur = p
 			}
-			// A parent must not be behind this node, nor its child in
-			// the substream: either may be its descendant and would
-			// close a loop (longer loops fall behind and are left).
-			ahead := (!haveOwn || n >= own) && p.subs&b == 0
-			if now >= p.noPush {
-				p.noPushMask = 0
+		}
+		for _, p := range m.partners {
+			if !p.ready || !m.partnerServes(p) || p.subs&b != 0 || p.noPushMask&b != 0 {
+				continue
 			}
-			if ahead && p.noPushMask&b == 0 && (best == nil || n > bestN || n == bestN && p.out < best.out) {
-				best, bestN = p, n
+			if !p.source && m.home(p.ref.ID) != j {
+				continue
+			}
+			d := p.depth[j]
+			if d == NoDepth || mine != NoDepth && d >= mine && p != cur {
+				continue
+			}
+			if mine == NoDepth && d+1 >= m.lastDepth[j] && now-m.orphanAt[j] < 2*m.cfg.Tick {
+				// Just orphaned: a node not shallower than we were may be
+				// our descendant until our lost depth has reached it.
+				continue
+			}
+			if best == nil || d < best.depth[j] || d == best.depth[j] && m.service(p) < m.service(best) {
+				best = p
+			}
+		}
+		if best == nil && cur == nil && now-m.sought[j] >= 2*m.cfg.Tick ||
+			mine != NoDepth && mine > deepDepth && now-m.sought[j] >= 5*m.cfg.Tick {
+			// No partner forwards this substream, or only deep ones:
+			// try members that forward it; their refusals name
+			// forwarders further down. An orphan now and then asks the
+			// source, whose referrals start at the top (rarely: with
+			// many viewers the source's upload must go to chunks).
+			m.sought[j] = now
+			m.seekMembers(1<<j, 2)
+			if best == nil && cur == nil && m.e.Rand().IntN(8) == 0 {
+				if src := m.h.Source(); !src.IsZero() && m.partner(src.ID) == nil {
+					if _, ok := m.hellos[src.ID]; !ok {
+						m.hello(src)
+					}
+				}
 			}
 		}
 		if best == nil || best == cur {
 			continue
 		}
-		if cur != nil && bestN < curN+2*k && cur.late&cur.wasLate&b == 0 {
+		if cur != nil && cur.depth[j] != NoDepth && best.depth[j] >= cur.depth[j] && cur.late&cur.wasLate&b == 0 {
 			continue
 		}
 		if cur != nil {
@@ -220,4 +449,5 @@ func (m *Mode) parents() {
 			}
 		}
 	}
+	m.depthChanged()
 }

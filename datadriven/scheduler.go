@@ -76,25 +76,82 @@ func (m *Mode) low() (uint64, bool) {
 	return m.start, true
 }
 
-// chooseStart picks the chunk to start playing at: the newest chunk that
-// half its partners hold, less StartBehind, so the node plays about as far
-// behind the source as its neighbourhood.
+// chooseStart picks the chunk to start playing at. With partners' clocks
+// and the player's startup delay known, it is the oldest chunk that two
+// partners hold (one, with one partner) among those young enough that
+// playback lags the source by about StartLag: the player's lag is its
+// startup delay plus the first chunk's age, so an older first chunk buys
+// time for the chunks after it, which partners already hold. Otherwise it
+// is the newest chunk half its partners hold, less StartBehind.
 func (m *Mode) chooseStart() bool {
 	var newest []uint64
+	maps := 0
 	for _, p := range m.partners {
 		if n, ok := p.m.Newest(); ok && m.partnerServes(p) {
 			newest = append(newest, n)
+			maps++
 		}
 	}
 	if len(newest) == 0 {
 		return false
 	}
 	sort.Slice(newest, func(i, j int) bool { return newest[i] > newest[j] })
+	if s, ok := m.timedStart(newest[0], min(maps, 2)); ok {
+		m.start, m.chosen = s, true
+		return true
+	}
 	s := newest[(len(newest)-1)/2]
 	s -= min(s, uint64(m.cfg.StartBehind))
 	m.start, m.chosen = s, true
 	return true
 }
+
+// timedStart finds the start chunk for StartLag (see chooseStart).
+func (m *Mode) timedStart(top uint64, need int) (uint64, bool) {
+	c := m.clock0
+	if meta := m.h.Meta(); c.Dur <= 0 && meta != nil && meta.ChunkDuration > 0 {
+		// The channel's signed metadata has the stream's start and
+		// chunk duration: chunk seq began at Start + seq*ChunkDuration.
+		c = Clock{Time: meta.Start, Dur: meta.ChunkDuration}
+	}
+	if m.cfg.StartLag <= 0 || c.Dur <= 0 {
+		return 0, false
+	}
+	age := m.cfg.StartLag - m.h.StartupDelay() - fetchTime
+	if age <= 0 {
+		return 0, false
+	}
+	at := int64(m.e.Now() - age) // source time of the chunk to start at
+	var s uint64
+	if d := (at - c.Time) / c.Dur; d >= 0 {
+		s = c.Seq + uint64(d)
+	} else if uint64(-d) < c.Seq {
+		s = c.Seq - uint64(-d)
+	}
+	if top >= uint64(m.cfg.Window) {
+		s = max(s, top-uint64(m.cfg.Window)+1)
+	}
+	if s > top {
+		return top, true // nothing that young yet: the newest there is
+	}
+	for ; need >= 1; need-- {
+		for q := s; q <= top; q++ {
+			n := 0
+			for _, p := range m.partners {
+				if p.m.Has(q) && m.partnerServes(p) {
+					n++
+				}
+			}
+			if n >= need {
+				return q, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// fetchTime is about how long fetching the first chunk takes.
+const fetchTime = 150 * time.Millisecond
 
 // schedule asks partners for missing chunks, as many as their
 // outstanding-request bounds allow.
@@ -187,7 +244,9 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 			order = append(order, best)
 		}
 		batches[best] = append(batches[best], c.seq)
-		m.markLate(c.seq)
+		if m.heardFor(c.seq) >= m.cfg.PushGrace {
+			m.markLate(c.seq) // partners had it long since: the push is late
+		}
 		if c.urgent {
 			urgent[best]++
 		}

@@ -167,6 +167,9 @@ func (m *Mode) onHave(from id.Ref, h *Have) {
 	}
 	p.heard = m.e.Now()
 	p.m.Set(h.Seq)
+	if m.cfg.Substreams > 0 && !p.source {
+		p.depth[h.Seq%uint64(m.cfg.Substreams)] = h.Depth
+	}
 	p.queue, p.queueAt = time.Duration(h.Queue)*10*time.Millisecond, p.heard
 	m.noteHeard(h.Seq)
 	if _, asked := m.reqs[h.Seq]; !asked && !m.held.Has(h.Seq) {
@@ -190,5 +193,9 @@ func (m *Mode) onStatus(from id.Ref, s *Status) {
 	}
 	p.heard = m.e.Now()
 	p.m = bm
+	m.hearClock(s.Clock)
+	if !p.source {
+		m.setDepths(p, s.Depths)
+	}
 	m.schedule()
 }

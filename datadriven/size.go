@@ -19,6 +19,10 @@ func seqsSize(s []uint64) int {
 	return n
 }
 
+func clockSize(c Clock) int {
+	return 1 + wire.HeadSize(c.Seq) + wire.IntSize(c.Time) + wire.IntSize(c.Dur)
+}
+
 func mapSize(w WireMap) int { return 1 + wire.HeadSize(w.Base) + seqsSize(w.Bits) }
 
 func refsSize(rs []id.Ref) int {
@@ -34,21 +38,23 @@ func refsSize(rs []id.Ref) int {
 
 // WireSize implements wire.Sizer.
 func (m *Hello) WireSize() int {
-	return wire.FrameSize(1 + wire.BytesSize(len(m.Channel)) + wire.IntSize(m.Upload) + mapSize(m.Map))
+	return wire.FrameSize(1 + wire.BytesSize(len(m.Channel)) + wire.IntSize(m.Upload) + mapSize(m.Map) + wire.BytesSize(len(m.Depths)))
 }
 
 // WireSize implements wire.Sizer.
 func (m *Welcome) WireSize() int {
-	return wire.FrameSize(1 + 1 + wire.IntSize(m.Upload) + mapSize(m.Map) + refsSize(m.Peers))
+	return wire.FrameSize(1 + 1 + wire.IntSize(m.Upload) + mapSize(m.Map) + refsSize(m.Peers) + wire.BytesSize(len(m.Depths)) + clockSize(m.Clock))
 }
 
 // WireSize implements wire.Sizer.
 func (m *Have) WireSize() int {
-	return wire.FrameSize(1 + wire.HeadSize(m.Seq) + wire.HeadSize(uint64(m.Queue)))
+	return wire.FrameSize(1 + wire.HeadSize(m.Seq) + wire.HeadSize(uint64(m.Queue)) + wire.HeadSize(uint64(m.Depth)))
 }
 
 // WireSize implements wire.Sizer.
-func (m *Status) WireSize() int { return wire.FrameSize(1 + mapSize(m.Map)) }
+func (m *Status) WireSize() int {
+	return wire.FrameSize(1 + mapSize(m.Map) + wire.BytesSize(len(m.Depths)) + clockSize(m.Clock))
+}
 
 // WireSize implements wire.Sizer.
 func (m *Request) WireSize() int {
@@ -65,7 +71,9 @@ func (m *Bye) WireSize() int { return wire.FrameSize(1 + wire.HeadSize(uint64(m.
 func (m *Subscribe) WireSize() int { return wire.FrameSize(1 + wire.HeadSize(uint64(m.Mask))) }
 
 // WireSize implements wire.Sizer.
-func (m *SubAck) WireSize() int { return wire.FrameSize(1 + wire.HeadSize(uint64(m.Mask))) }
+func (m *SubAck) WireSize() int {
+	return wire.FrameSize(1 + wire.HeadSize(uint64(m.Mask)) + wire.BytesSize(len(m.Depths)) + refsSize(m.Peers))
+}
 
 // WireSize implements wire.Sizer.
 func (m *Envelope) WireSize() int { return wire.FrameSize(1 + wire.AnySize(m.M)) }

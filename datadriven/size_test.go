@@ -44,16 +44,21 @@ func TestWireSizes(t *testing.T) {
 	}
 	for i := 0; i < 500; i++ {
 		wm := WireMap{Base: big(), Bits: words()}
+		dep := make([]byte, r.IntN(17))
+		for i := range dep {
+			dep[i] = byte(r.IntN(256))
+		}
+		clk := Clock{Seq: big(), Time: int64(big() >> 1), Dur: int64(r.IntN(1 << 30))}
 		msgs := []wire.Message{
-			&Hello{Channel: id.Random(r), Upload: int64(big() >> 1), Map: wm},
-			&Welcome{Accept: r.IntN(2) == 0, Upload: int64(big() >> 1), Map: wm, Peers: refs()},
-			&Have{Seq: big(), Queue: uint8(r.IntN(256))},
-			&Status{Map: wm},
+			&Hello{Channel: id.Random(r), Upload: int64(big() >> 1), Map: wm, Depths: dep},
+			&Welcome{Accept: r.IntN(2) == 0, Upload: int64(big() >> 1), Map: wm, Peers: refs(), Depths: dep, Clock: clk},
+			&Have{Seq: big(), Queue: uint8(r.IntN(256)), Depth: uint8(r.IntN(256))},
+			&Status{Map: wm, Depths: dep, Clock: clk},
 			&Request{Seqs: seqs(), Urgent: uint8(r.IntN(5))},
 			&Refuse{Seqs: seqs(), Busy: r.IntN(2) == 0},
 			&Bye{Reason: uint8(r.IntN(256))},
 			&Subscribe{Mask: uint16(r.IntN(1 << 16))},
-			&SubAck{Mask: uint16(r.IntN(1 << 16))},
+			&SubAck{Mask: uint16(r.IntN(1 << 16)), Depths: dep, Peers: refs()},
 			&Envelope{M: wire.Any{M: &Have{Seq: big()}}},
 		}
 		for _, m := range msgs {

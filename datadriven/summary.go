@@ -6,7 +6,7 @@ package datadriven
 // received twice / media bytes received), and totals of replacements,
 // timeouts and refused input.
 func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
-	var served, busy, refusals, duppush float64
+	var served, busy, refusals, duppush, pushed, dsum, dmax, orphan float64
 	var partners, requests, received, payload, dup, timeouts, replaced, failing, silent, bad float64
 	for _, v := range viewers {
 		partners += v["partners"]
@@ -23,6 +23,10 @@ func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 		duppush += v["dup_push"]
 		busy += v["refused_busy"]
 		refusals += v["refusals"]
+		pushed += v["pushed"]
+		dsum += v["depth_sum"]
+		dmax = max(dmax, v["depth_max"])
+		orphan += v["orphan"]
 	}
 	out := map[string]float64{
 		"timeouts_total":     timeouts,
@@ -37,12 +41,20 @@ func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 		"partners_mean":      0,
 		"requests_per_chunk": 0,
 		"dup_ratio":          0,
+		"push_share":         0,
+		"depth_max":          dmax,
+		"orphan_substreams":  orphan,
+		"depth_mean":         0,
+	}
+	if k := float64(len(viewers))*float64(m.cfg.Substreams) - orphan; k > 0 {
+		out["depth_mean"] = dsum / k
 	}
 	if n := float64(len(viewers)); n > 0 {
 		out["partners_mean"] = partners / n
 	}
 	if received > 0 {
 		out["requests_per_chunk"] = requests / received
+		out["push_share"] = pushed / received
 	}
 	if payload > 0 {
 		out["dup_ratio"] = dup / payload

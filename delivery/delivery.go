@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/overlay"
+	"github.com/almcast/alm/player"
 	"github.com/almcast/alm/wire"
 )
 
@@ -44,6 +46,15 @@ type Host interface {
 	Has(seq uint64) bool
 	// Send sends a mode message to a peer, counting it by kind.
 	Send(to id.Ref, m wire.Message)
+	// Meta is the channel's verified metadata (nil before it is known);
+	// its Start and ChunkDuration map chunk numbers to source time.
+	Meta() *chunk.Meta
+	// Player is the viewer's player (nil on the source): modes that pull
+	// read its next chunk due and playback lag for deadlines.
+	Player() *player.Player
+	// StartupDelay is the player's startup buffer: a mode that picks the
+	// viewer's first chunk can aim for a playback lag with it.
+	StartupDelay() time.Duration
 }
 
 // Mode is one way of carrying chunks from the source to the viewers.

@@ -19,6 +19,7 @@ type nodeEnv struct {
 }
 
 var _ env.Env = (*nodeEnv)(nil)
+var _ env.Uplink = (*nodeEnv)(nil)
 var _ env.Loop = (*Node)(nil)
 
 func newEnv(n *Node) *nodeEnv {
@@ -34,6 +35,16 @@ func (e *nodeEnv) Now() time.Duration { return time.Since(e.n.epoch) }
 
 // Send implements env.Env; it never blocks.
 func (e *nodeEnv) Send(to id.Ref, m wire.Message) { e.n.send(to, m) }
+
+// Backlog implements env.Uplink: how long a packet sent now waits on the
+// upload shim's queue; 0 without a shim (QUIC's own pacing and send
+// buffers are not counted).
+func (e *nodeEnv) Backlog() time.Duration {
+	if e.n.shim == nil {
+		return 0
+	}
+	return e.n.shim.backlog()
+}
 
 // Rand implements env.Env.
 func (e *nodeEnv) Rand() *rand.Rand { return e.rng }

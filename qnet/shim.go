@@ -112,6 +112,20 @@ func (s *shimConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	return len(p), nil
 }
 
+// backlog is how long a packet written now would wait for the uplink (0
+// without a rate limit).
+func (s *shimConn) backlog() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.Rate <= 0 {
+		return 0
+	}
+	if d := time.Until(s.free); d > 0 {
+		return d
+	}
+	return 0
+}
+
 // run writes packets as they fall due.
 func (s *shimConn) run() {
 	defer s.wg.Done()

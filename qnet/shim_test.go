@@ -173,3 +173,25 @@ func TestNodeShimLossDropsAll(t *testing.T) {
 	c.stop(t)
 	checkGoroutines(t, base)
 }
+
+func TestShimBacklog(t *testing.T) {
+	// 1250 bytes take 100ms at 100 kbit/s: ten of them queue about a
+	// second; without a rate there is no queue.
+	s, b := shimPair(t, Shim{Rate: 100_000})
+	defer s.Close()
+	if d := s.backlog(); d != 0 {
+		t.Fatalf("idle backlog %v", d)
+	}
+	for range 10 {
+		s.WriteTo(make([]byte, 1250), b.LocalAddr())
+	}
+	if d := s.backlog(); d < 800*time.Millisecond || d > time.Second {
+		t.Errorf("backlog %v after ten packets, want about 1s", d)
+	}
+	free, c := shimPair(t, Shim{})
+	defer free.Close()
+	free.WriteTo(make([]byte, 1250), c.LocalAddr())
+	if d := free.backlog(); d != 0 {
+		t.Errorf("backlog %v without a rate", d)
+	}
+}

@@ -53,7 +53,7 @@ func TestBadInput(t *testing.T) {
 		t.Error("the node lost its place in the tree for good")
 	}
 	hi := w.newest()
-	if got := w.received(v, hi-20, hi-5); got < 0.95 {
+	if got := w.received(v, hi-100, hi-40); got < 0.95 {
 		t.Errorf("the node holds %.2f of the recent chunks", got)
 	}
 }

@@ -14,9 +14,10 @@
 // Parents beat to their children and children refresh their parents; a
 // child whose parent falls silent joins again, and the repair is timed.
 //
-// The package also holds the Relay, which forwards chunks down the trees,
-// paces them on the uplink and repairs losses by asking the parent or
-// peers for missing chunks, and the "tree" delivery mode: one Scribe tree
+// The package also holds the Relay, which forwards chunks down the trees
+// at once (the caps keep the copies within the upload), repairs losses by
+// asking the parent (gaps in a tree's sequence show them) and then peers
+// with upload to spare, and the "tree" delivery mode: one Scribe tree
 // carrying the whole stream. Like every protocol core it gets time,
 // randomness and sending from an env.Env and runs on the node's event loop.
 package scribe
@@ -54,6 +55,12 @@ type Config struct {
 	// policy says, so that no input can grow state without bound.
 	// Default 256.
 	MaxChildren int
+	// ReversePath lets a node that is not in the tree yet take a join
+	// routed through it and join in turn (Scribe's reverse-path trees).
+	// Off, a routed join is taken only by nodes already in the tree (or
+	// the root), and full nodes push it down: shallower trees. Default
+	// false.
+	ReversePath bool
 }
 
 // DefaultConfig returns the documented defaults.

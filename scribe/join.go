@@ -20,12 +20,12 @@ func (s *Scribe) tryJoin(g *group) {
 	case len(g.try) > 0:
 		to := g.try[0]
 		g.try = g.try[1:]
-		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: true})
+		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id)})
 	case s.spare != id.Zero && g.id != s.spare && g.attempt%3 == 0:
 		s.stats.Anycasts++
 		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self})
 	default:
-		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self})
+		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id)})
 	}
 	s.armJoin(g, s.cfg.JoinTimeout)
 }
@@ -54,7 +54,8 @@ func (s *Scribe) attachFeeder(g *group) {
 		g.path = nil
 		return
 	}
-	s.send(s.feeder, &Join{Group: g.id, Joiner: s.self})
+	s.send(s.feeder, &Join{Group: g.id, Joiner: s.self, Root: true, Spare: s.ownSpare(g.id)})
+	s.armJoin(g, s.cfg.JoinTimeout) // the join or its answer may be lost
 }
 
 // onDirectJoin handles a join handed to this node.
@@ -111,9 +112,9 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 	if atRoot {
 		ask = ViaRoot
 	}
-	if room && s.pol.Adopt(j.Group, j.Joiner, ask) {
+	if room && (inTree || atRoot || via != ViaRoute || s.cfg.ReversePath) && s.pol.Adopt(j.Group, j.Joiner, ask) {
 		g = s.group(j.Group)
-		s.adopt(g, j.Joiner)
+		s.adopt(g, j.Joiner, j.Spare)
 		if inTree {
 			return true
 		}
@@ -135,10 +136,8 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 			return false // not ours to take: let it pass
 		}
 		if atRoot && g != nil && (g.member || len(g.children) > 0) && !s.feeder.IsZero() {
-			// A full root without a parent yet: the feeder may have room.
+			// A full root without a parent yet: it attaches first.
 			s.attachFeeder(g)
-			s.handTo(s.feeder, j, false)
-			return true
 		}
 		s.refuse(j)
 		return true
@@ -146,10 +145,32 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 	if via == ViaRoute && !atRoot && len(g.children) == 0 {
 		return false // a leaf cannot hand it down: let it pass
 	}
+	if j.Root && g.top && len(g.children) > 0 {
+		// The group's root attaches to the top: it must get a place
+		// there. If it is closer to the group ID than every child (a
+		// node that only took itself for the root is not), the child
+		// farthest from the ID makes way and joins below it.
+		var victim *child
+		closest := true
+		for _, c := range g.children {
+			if id.Closer(j.Group, c.ref.ID, j.Joiner.ID) {
+				closest = false
+			}
+			if victim == nil || id.Closer(j.Group, victim.ref.ID, c.ref.ID) {
+				victim = c
+			}
+		}
+		if closest {
+			s.stats.Evictions++
+			s.adopt(g, j.Joiner, j.Spare)
+			s.Drop(g.id, victim.ref.ID, []id.Ref{j.Joiner})
+			return true
+		}
+	}
 	if eg, victim, ok := s.pol.Evict(j.Group, j.Joiner); ok {
 		s.stats.Evictions++
 		g = s.group(j.Group)
-		s.adopt(g, j.Joiner)
+		s.adopt(g, j.Joiner, j.Spare)
 		s.Drop(eg, victim.ID, s.Siblings(eg, victim.ID, 4))
 		return true
 	}
@@ -171,16 +192,39 @@ func (s *Scribe) handOn(g *group, j *Join) {
 		s.handTo(g.parent, j, false)
 		return
 	}
+	// A child with free slots of its own takes the joiner one level down
+	// (the tree stays shallow); else the child with the most room below.
 	var best *child
 	ties := 0
+	better := func(c, b *child) int {
+		switch {
+		case (c.own > 0) != (b.own > 0):
+			if c.own > 0 {
+				return 1
+			}
+			return -1
+		case c.own > 0:
+			return 0 // any child with room: spread the joins
+		case c.spare != b.spare:
+			if c.spare > b.spare {
+				return 1
+			}
+			return -1
+		}
+		return 0
+	}
 	for _, c := range g.children {
 		if c.ref.ID == j.Joiner.ID {
 			continue
 		}
-		switch {
-		case best == nil || c.spare > best.spare:
+		if best == nil {
 			best, ties = c, 1
-		case c.spare == best.spare:
+			continue
+		}
+		switch better(c, best) {
+		case 1:
+			best, ties = c, 1
+		case 0:
 			ties++
 			if s.e.Rand().IntN(ties) == 0 {
 				best = c
@@ -191,6 +235,9 @@ func (s *Scribe) handOn(g *group, j *Join) {
 		s.refuse(j)
 		return
 	}
+	if best.own > 0 {
+		best.own--
+	}
 	if best.spare > 0 {
 		best.spare--
 	}
@@ -199,13 +246,21 @@ func (s *Scribe) handOn(g *group, j *Join) {
 }
 
 func (s *Scribe) handTo(to id.Ref, j *Join, down bool) {
-	s.send(to, &Join{Group: j.Group, Joiner: j.Joiner, Hops: j.Hops + 1, Down: j.Down || down})
+	s.send(to, &Join{Group: j.Group, Joiner: j.Joiner, Hops: j.Hops + 1, Down: j.Down || down, Root: j.Root, Spare: j.Spare})
 }
 
-// adopt takes r as a child in g and tells it so.
-func (s *Scribe) adopt(g *group, r id.Ref) {
+// ownSpare is the node's free child slots in g, as a join tells them.
+func (s *Scribe) ownSpare(g id.ID) uint16 { return clip16(s.pol.Spare(g)) }
+
+// adopt takes r as a child in g and tells it so; spare is its own free
+// slots, as its join said.
+func (s *Scribe) adopt(g *group, r id.Ref, spare ...uint16) {
 	if g.child(r.ID) == nil {
-		g.children = append(g.children, &child{ref: r, heard: s.e.Now(), since: s.e.Now()})
+		c := &child{ref: r, heard: s.e.Now(), since: s.e.Now()}
+		if len(spare) > 0 {
+			c.own, c.spare = int(spare[0]), int(spare[0])
+		}
+		g.children = append(g.children, c)
 	}
 	s.stats.Accepted++
 	s.accept(g, r)

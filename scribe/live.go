@@ -69,14 +69,15 @@ func (s *Scribe) refresh() {
 		if !g.hasParent() {
 			continue
 		}
-		spare := s.pol.Spare(g.id)
-		if spare < 0 {
-			spare = 0
+		own := s.pol.Spare(g.id)
+		if own < 0 {
+			own = 0
 		}
+		spare := own
 		for _, c := range g.children {
 			spare += c.spare
 		}
-		e := RefreshEntry{Group: g.id, Spare: clip16(spare), Kids: clip16(len(g.children))}
+		e := RefreshEntry{Group: g.id, Spare: clip16(spare), Kids: clip16(len(g.children)), Own: clip16(own)}
 		i, ok := idx[g.parent.ID]
 		if !ok || len(outs[i].r.Entries) >= maxEntries {
 			idx[g.parent.ID] = len(outs)
@@ -136,6 +137,7 @@ func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
 		c.heard = now
 		c.spare = int(e.Spare)
 		c.kids = int(e.Kids)
+		c.own = int(e.Own)
 	}
 	if len(r.Entries) >= maxEntries {
 		return // maybe split over several messages

@@ -44,6 +44,8 @@ type Join struct {
 	Joiner id.Ref // the node that wants a parent
 	Hops   uint8  // direct hand-ons so far
 	Down   bool   // handed down once: never hand it up again
+	Root   bool   // sent by the group's root to the top
+	Spare  uint16 // the joiner's own free child slots in the group
 }
 
 // Accept tells the joiner it is now the sender's child in Group. Path is
@@ -95,6 +97,7 @@ type RefreshEntry struct {
 	Group id.ID
 	Spare uint16 // free child slots in the sender's subtree (itself first)
 	Kids  uint16 // the sender's children in the group
+	Own   uint16 // the sender's own free child slots in the group
 }
 
 // Refresh is a child's keep-alive to one parent, for every group in which

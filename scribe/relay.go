@@ -2,6 +2,7 @@ package scribe
 
 import (
 	"errors"
+	"math"
 	"time"
 
 	"github.com/almcast/alm/chunk"
@@ -14,55 +15,73 @@ import (
 // RelayConfig tunes how a node forwards chunks down its trees and repairs
 // what it lost.
 type RelayConfig struct {
-	// MaxBacklog is how much the uplink may have queued before further
-	// chunk copies wait in the relay (where control messages and repairs
-	// overtake them). Only in runtimes that report their backlog.
-	// Default 150ms.
+	// MaxBacklog is a safety valve: when the uplink already holds this
+	// much, a copy for a child is not queued behind it; the child hears
+	// at once (Miss) and asks elsewhere. With caps that fit the upload it
+	// never triggers. Only in runtimes that report their backlog.
+	// Default 1s.
 	MaxBacklog time.Duration
-	// MaxWait drops a chunk copy that waited this long in the relay: the
-	// node is over its capacity, and the child repairs the chunk from a
-	// peer with spare upload. Default 600ms.
-	MaxWait time.Duration
 	// CheckPeriod is how often the node looks for chunks that are late.
-	// Default 100ms.
+	// Default 50ms.
 	CheckPeriod time.Duration
 	// RepairMargin is how long after its expected arrival (its source
-	// time plus the delay of its tree) a chunk is asked for. Default 150ms.
+	// time plus the smoothed delay of its tree) a chunk that no later
+	// chunk showed missing is asked for. Default 100ms.
 	RepairMargin time.Duration
 	// RepairTimeout is how long one request waits for its chunk before
-	// the next peer is asked. Default 350ms.
+	// it is asked again. Default 250ms.
 	RepairTimeout time.Duration
-	// RepairTries bounds the requests for one chunk. Default 5.
+	// ParentTries is how many requests for a chunk go to the parent in
+	// its tree before peers are asked. Default 3.
+	ParentTries int
+	// RepairTries bounds the requests for one chunk. Default 6.
 	RepairTries int
 	// ServeBacklog is the uplink backlog above which a node declines
-	// requests (it answers Miss). Default 300ms.
+	// requests from nodes that are not its children (it answers Miss).
+	// Default 50ms.
 	ServeBacklog time.Duration
+	// Window is how far behind the newest chunk a chunk may be and still
+	// be pushed down the tree when it arrives late (repaired). Default 2s.
+	Window time.Duration
+	// GiveUp is how long after its expected arrival a missing chunk is no
+	// longer asked for. Default 3s.
+	GiveUp time.Duration
 	// Keep is how many recent chunks are kept to serve requests. Default
-	// 100.
+	// 200.
 	Keep int
+	// ServeShare is the share of its upload a node may fill, over the
+	// last second or so, before it declines requests from nodes that are
+	// not its children. Default 0.85.
+	ServeShare float64
 }
 
 // DefaultRelayConfig returns the documented defaults.
 func DefaultRelayConfig() RelayConfig {
 	return RelayConfig{
-		MaxBacklog:    150 * time.Millisecond,
-		MaxWait:       600 * time.Millisecond,
-		CheckPeriod:   100 * time.Millisecond,
-		RepairMargin:  150 * time.Millisecond,
-		RepairTimeout: 350 * time.Millisecond,
-		RepairTries:   5,
-		ServeBacklog:  300 * time.Millisecond,
-		Keep:          100,
+		MaxBacklog:    time.Second,
+		CheckPeriod:   50 * time.Millisecond,
+		RepairMargin:  100 * time.Millisecond,
+		RepairTimeout: 250 * time.Millisecond,
+		ParentTries:   3,
+		RepairTries:   6,
+		ServeBacklog:  50 * time.Millisecond,
+		Window:        2 * time.Second,
+		GiveUp:        3 * time.Second,
+		Keep:          200,
+		ServeShare:    0.85,
 	}
 }
 
 // Validate reports the first field out of range.
 func (c RelayConfig) Validate() error {
 	switch {
-	case c.MaxBacklog <= 0 || c.MaxWait <= 0 || c.CheckPeriod <= 0 || c.RepairTimeout <= 0 || c.ServeBacklog <= 0:
+	case c.MaxBacklog <= 0 || c.CheckPeriod <= 0 || c.RepairTimeout <= 0 || c.ServeBacklog <= 0 ||
+		c.Window <= 0 || c.GiveUp <= 0:
 		return errors.New("scribe: relay periods and bounds must be positive")
-	case c.RepairMargin < 0 || c.RepairTries < 0:
+	case c.RepairMargin < 0 || c.RepairTries < 0 || c.ParentTries < 0:
 		return errors.New("scribe: repair margin and tries must not be negative")
+	case c.ServeShare <= 0 || c.ServeShare > 1:
+		return errors.New("scribe: serve share must be in (0, 1]")
 	case c.Keep < 1 || c.Keep > 10000:
 		return errors.New("scribe: relay keep must be in [1, 10000]")
 	}
@@ -71,15 +90,7 @@ func (c RelayConfig) Validate() error {
 
 // RelayStats counts a relay's work.
 type RelayStats struct {
-	Forwarded, Shed, Nacks, Served, Misses, Repaired, RepairFailed uint64
-}
-
-type copyOut struct {
-	to     id.Ref
-	c      *chunk.Chunk
-	g      id.ID
-	at     time.Duration
-	urgent bool // a repair: no tree membership check, goes first
+	Forwarded, Shed, Skipped, Nacks, Served, Misses, Repaired, RepairFailed uint64
 }
 
 type want struct {
@@ -88,23 +99,36 @@ type want struct {
 	last  id.ID
 	tried []id.ID
 	next  time.Duration
-	since time.Duration
 }
 
-// Relay forwards each fresh chunk to the node's children in the chunk's
-// tree, paces the copies on the uplink, and repairs losses: a chunk late
-// by more than RepairMargin is asked of the parent, then of peers.
+// SkipFunc reports whether a node leaves the copy of chunk seq for child
+// (one of n) in tree g to someone else. It must not depend on anything
+// but its arguments and the node's capacity: a child's request for a
+// skipped chunk is answered Miss by the same rule.
+type SkipFunc func(g id.ID, seq uint64, child id.ID, n int) bool
+
+// Relay forwards each fresh chunk at once to the node's children in the
+// chunk's tree (the caps keep the uplink within its capacity, so nothing
+// waits in the relay), and repairs losses: a chunk that a later chunk of
+// its tree shows missing, or that is late by more than RepairMargin, is
+// asked of the parent (which has it, or forwards it when its own repair
+// brings it), then of peers.
 type Relay struct {
 	cfg     RelayConfig
 	h       delivery.Host
 	e       env.Env
 	sc      *Scribe
 	groupOf func(seq uint64) id.ID
+	stride  uint64 // chunks seq and seq+stride are in the same tree
+	skip    SkipFunc
+	spare   func() bool   // whether the node has upload to spare for peers
+	helper  id.Ref        // the last peer that repaired a chunk for us
+	load    float64       // bytes sent, decaying with time constant loadTau
+	loadAt  time.Duration // when load was last brought up to date
+	pend    map[uint64][]id.Ref
 	buf     map[uint64]*chunk.Chunk
 	low     uint64
 	high    uint64
-	queue   []copyOut
-	armed   bool
 	// Timing: a reference chunk, and each tree's delay (arrival minus
 	// source time, on this node's clock).
 	refSeq   uint64
@@ -113,12 +137,13 @@ type Relay struct {
 	haveRef  bool
 	first    uint64
 	checked  uint64
-	delay    map[id.ID]time.Duration // smoothed delay plus 4 deviations
+	last     map[id.ID]uint64         // newest seq seen per tree, plus one
+	lastAt   map[id.ID]time.Duration  // when the parent last sent a chunk of the tree
+	sentAt   map[uint64]time.Duration // when a chunk went to the children, and the backlog then
 	est      map[id.ID]*estimate
 	wants    map[uint64]*want
 	wantList []uint64
 	stats    RelayStats
-	shedAt   time.Duration
 	stop     func()
 	stopped  bool
 }
@@ -129,9 +154,24 @@ func NewRelay(h delivery.Host, sc *Scribe, cfg RelayConfig, groupOf func(seq uin
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{cfg: cfg, h: h, e: h.Env(), sc: sc, groupOf: groupOf, buf: map[uint64]*chunk.Chunk{},
-		delay: map[id.ID]time.Duration{}, est: map[id.ID]*estimate{}, wants: map[uint64]*want{}}, nil
+	return &Relay{cfg: cfg, h: h, e: h.Env(), sc: sc, groupOf: groupOf, stride: 1, buf: map[uint64]*chunk.Chunk{},
+		last: map[id.ID]uint64{}, lastAt: map[id.ID]time.Duration{}, sentAt: map[uint64]time.Duration{}, pend: map[uint64][]id.Ref{}, est: map[id.ID]*estimate{}, wants: map[uint64]*want{}}, nil
 }
+
+// SetStride says that the trees take turns: chunk seq travels in the same
+// tree as seq+stride (a forest of stride stripes).
+func (r *Relay) SetStride(k int) {
+	if k >= 1 {
+		r.stride = uint64(k)
+	}
+}
+
+// SetSkip sets the rule by which copies are left to someone else.
+func (r *Relay) SetSkip(f SkipFunc) { r.skip = f }
+
+// SetSpare sets the test of whether the node serves peers that are not
+// its children (default: always, when its uplink is idle enough).
+func (r *Relay) SetSpare(f func() bool) { r.spare = f }
 
 // Start starts looking for late chunks (viewers only).
 func (r *Relay) Start() {
@@ -146,7 +186,6 @@ func (r *Relay) Stop() {
 	if r.stop != nil {
 		r.stop()
 	}
-	r.queue = nil
 }
 
 // Stats returns the counters.
@@ -162,9 +201,10 @@ func (r *Relay) Publish(c *chunk.Chunk) {
 // forwarded to the children of its tree.
 func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	r.sc.Heard(from.ID)
-	if !fresh {
+	if !fresh || r.stopped {
 		return
 	}
+	now := r.e.Now()
 	g := r.groupOf(c.Seq)
 	if !r.haveRef {
 		r.haveRef = true
@@ -175,24 +215,53 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 		}
 		r.first, r.checked = c.Seq, c.Seq
 	}
-	if from.ID == r.sc.Parent(g).ID {
-		r.time(g, r.e.Now()-time.Duration(c.Time))
+	fromParent := from.ID == r.sc.Parent(g).ID
+	if fromParent {
+		r.time(g, now-time.Duration(c.Time))
+		r.lastAt[g] = now
 	}
-	if w, ok := r.wants[c.Seq]; ok {
+	if _, ok := r.wants[c.Seq]; ok {
 		r.stats.Repaired++
-		delete(r.wants, w.seq)
+		delete(r.wants, c.Seq)
+		if !fromParent && from.ID != r.h.Source().ID {
+			r.helper = from
+		}
 	}
 	r.store(c)
-	if c.Seq+forwardWindow >= r.high {
+	// Chunks of a tree come from the parent in order: the ones skipped
+	// over were lost on the way.
+	if fromParent {
+		if l, ok := r.last[g]; ok && c.Seq > l {
+			n := 0
+			for m := c.Seq - r.stride; m+r.stride > l && m >= r.first && m < c.Seq && n < maxWants; m -= r.stride {
+				r.ask(m, now)
+				n++
+				if m < r.stride {
+					break
+				}
+			}
+		}
+	}
+	if l, ok := r.last[g]; !ok || c.Seq+1 > l {
+		r.last[g] = c.Seq + 1
+	}
+	if time.Duration(r.high-c.Seq)*r.dur <= r.cfg.Window {
 		// Old chunks (repaired late) are not pushed: a child that has just
 		// joined would take one for its first and play far behind.
 		r.forward(c, from)
 	}
+	if ps, ok := r.pend[c.Seq]; ok {
+		delete(r.pend, c.Seq)
+		for _, p := range ps {
+			if b, _ := r.backlog(); b <= r.cfg.ServeBacklog && r.idle(c, r.cfg.ServeShare) {
+				r.stats.Served++
+				r.sent(wire.Size(c))
+				r.h.Send(p, c)
+			}
+		}
+	}
+	r.retry()
 }
-
-// forwardWindow is how far behind the newest chunk a fresh chunk may be
-// and still be pushed down the tree.
-const forwardWindow = 24
 
 func (r *Relay) store(c *chunk.Chunk) {
 	r.buf[c.Seq] = c
@@ -202,19 +271,72 @@ func (r *Relay) store(c *chunk.Chunk) {
 	if r.low+uint64(r.cfg.Keep) < r.high {
 		for ; r.low+uint64(r.cfg.Keep) < r.high; r.low++ {
 			delete(r.buf, r.low)
+			delete(r.sentAt, r.low)
+			delete(r.pend, r.low)
 		}
 	}
 }
 
 func (r *Relay) forward(c *chunk.Chunk, from id.Ref) {
 	g := r.groupOf(c.Seq)
-	now := r.e.Now()
-	for _, ch := range r.sc.Children(g) {
-		if ch.ID != from.ID {
-			r.queue = append(r.queue, copyOut{to: ch, c: c, g: g, at: now})
-		}
+	kids := r.sc.Children(g)
+	if len(kids) > 0 {
+		b, _ := r.backlog()
+		// A child asking for it before it could have left the uplink is
+		// impatient, not missing it.
+		r.sentAt[c.Seq] = r.e.Now() + b
 	}
-	r.drain()
+	for _, ch := range kids {
+		if ch.ID == from.ID {
+			continue
+		}
+		if r.skip != nil && r.skip(g, c.Seq, ch.ID, len(kids)) {
+			// Left to a peer with upload to spare: the child hears at
+			// once and asks one.
+			r.stats.Skipped++
+			r.h.Send(ch, &Miss{Seqs: []uint64{c.Seq}})
+			continue
+		}
+		if b, ok := r.backlog(); ok && b > r.cfg.MaxBacklog {
+			r.stats.Shed++
+			r.h.Send(ch, &Miss{Seqs: []uint64{c.Seq}})
+			continue
+		}
+		r.stats.Forwarded++
+		r.sent(wire.Size(c))
+		r.h.Send(ch, c)
+	}
+}
+
+// loadTau is the time constant of the relay's estimate of its own upload
+// rate.
+const loadTau = time.Second
+
+// sent counts n bytes sent now in the upload estimate.
+func (r *Relay) sent(n int) {
+	r.decay()
+	r.load += float64(n)
+}
+
+func (r *Relay) decay() {
+	now := r.e.Now()
+	if dt := now - r.loadAt; dt > 0 {
+		r.load *= math.Exp(-float64(dt) / float64(loadTau))
+		r.loadAt = now
+	}
+}
+
+// idle reports whether the node may serve a peer that is not its child
+// one more copy of c: its recent upload rate, with that copy, stays within
+// share of its capacity (always, when the capacity is unknown).
+func (r *Relay) idle(c *chunk.Chunk, share float64) bool {
+	up := r.h.Upload()
+	if up <= 0 {
+		return true
+	}
+	r.decay()
+	bits := (r.load + float64(wire.Size(c))) * 8 / loadTau.Seconds()
+	return bits <= float64(up)*share
 }
 
 func (r *Relay) backlog() (time.Duration, bool) {
@@ -222,44 +344,6 @@ func (r *Relay) backlog() (time.Duration, bool) {
 		return u.Backlog(), true
 	}
 	return 0, false
-}
-
-// drain sends queued copies while the uplink has room, and waits for it
-// to drain otherwise.
-func (r *Relay) drain() {
-	if r.stopped {
-		return
-	}
-	now := r.e.Now()
-	for len(r.queue) > 0 {
-		b, known := r.backlog()
-		if known && b >= r.cfg.MaxBacklog {
-			if !r.armed {
-				r.armed = true
-				r.e.After(b-r.cfg.MaxBacklog+time.Millisecond, func() {
-					r.armed = false
-					r.drain()
-				})
-			}
-			return
-		}
-		o := r.queue[0]
-		r.queue[0] = copyOut{}
-		r.queue = r.queue[1:]
-		switch {
-		case !o.urgent && (now-o.at > 4*r.cfg.MaxWait || now-o.at > r.cfg.MaxWait && r.sc.Kids(o.g, o.to.ID) == 0):
-			// Over capacity: a leaf child's copy goes first; the child
-			// hears at once and asks a peer.
-			r.stats.Shed++
-			r.shedAt = now
-			r.h.Send(o.to, &Miss{Seqs: []uint64{o.c.Seq}})
-		case !o.urgent && !r.sc.IsChild(o.g, o.to.ID):
-		default:
-			r.stats.Forwarded++
-			r.h.Send(o.to, o.c)
-		}
-	}
-	r.queue = nil
 }
 
 // Receive handles repair requests and answers; it reports whether m was
@@ -282,52 +366,71 @@ func (r *Relay) onNack(from id.Ref, n *Nack) {
 	}
 	b, _ := r.backlog()
 	var miss []uint64
-	var send []copyOut
-	now := r.e.Now()
 	for _, seq := range n.Seqs {
 		c, ok := r.buf[seq]
-		if !ok && r.wants[seq] != nil && r.sc.IsChild(r.groupOf(seq), from.ID) {
-			continue // we are repairing it too, and forward it when it comes
+		g := r.groupOf(seq)
+		child := r.sc.IsChild(g, from.ID)
+		if child && r.skip != nil && r.skip(g, seq, from.ID, r.sc.ChildCount(g)) {
+			child = false // left to peers: served only from spare upload
 		}
-		if !ok || b > r.cfg.ServeBacklog || r.overloaded(now) {
+		switch {
+		case !ok && child && r.wants[seq] != nil:
+			// We are repairing it too, and forward it when it comes.
+		case !ok && !child && seq >= r.low && seq < r.high+4*r.stride && len(r.pend[seq]) < 4 &&
+			(r.spare == nil || r.spare()) && len(r.pend) < maxWants:
+			// Not here yet: it goes to the asker when it comes.
+			r.pend[seq] = append(r.pend[seq], from)
+		case !ok || !child && (b > r.cfg.ServeBacklog || r.spare != nil && !r.spare() || !r.idle(c, r.cfg.ServeShare)):
 			miss = append(miss, seq)
-			continue
+		case child && r.e.Now() < r.sentAt[seq]+r.cfg.RepairTimeout:
+			// Still on its way (or just lost): the child asks again.
+		default:
+			r.stats.Served++
+			r.sent(wire.Size(c))
+			r.h.Send(from, c)
 		}
-		r.stats.Served++
-		send = append(send, copyOut{to: from, c: c, at: now, urgent: true})
-	}
-	if len(send) > 0 {
-		// Repairs go before the copies waiting in the relay.
-		r.queue = append(send, r.queue...)
-		r.drain()
 	}
 	if len(miss) > 0 {
+		r.stats.Misses++
 		r.h.Send(from, &Miss{Seqs: miss})
 	}
 }
 
-// overloaded reports whether the node shed copies lately: it has no
-// upload to spare for others' repairs.
-func (r *Relay) overloaded(now time.Duration) bool {
-	return r.shedAt > 0 && now-r.shedAt < time.Second
-}
-
 func (r *Relay) onMiss(from id.Ref, m *Miss) {
+	if r.stopped {
+		return
+	}
 	now := r.e.Now()
 	for _, seq := range m.Seqs {
-		w, ok := r.wants[seq]
-		switch {
-		case ok && w.last == from.ID:
-			w.next = now
-		case !ok && !r.h.Has(seq) && r.haveRef && seq >= r.first && len(r.wants) < maxWants &&
-			r.sc.Parent(r.groupOf(seq)).ID == from.ID:
-			// The parent shed it: ask peers now.
-			w = &want{seq: seq, since: now, next: now, tries: 1, last: from.ID, tried: []id.ID{from.ID}}
-			r.wants[seq] = w
-			r.wantList = append(r.wantList, seq)
+		if w, ok := r.wants[seq]; ok {
+			if w.last == from.ID {
+				w.next = now
+			}
+			continue
+		}
+		if r.sc.Parent(r.groupOf(seq)).ID == from.ID {
+			// The parent could not send it: ask peers now.
+			if w := r.ask(seq, now); w != nil {
+				w.tries = r.cfg.ParentTries
+				w.tried = append(w.tried, from.ID)
+			}
 		}
 	}
 	r.retry()
+}
+
+// ask notes that seq is missing and due now; it returns the want, or nil.
+func (r *Relay) ask(seq uint64, now time.Duration) *want {
+	if !r.haveRef || seq < r.first || seq < r.low || r.h.Has(seq) || len(r.wants) >= maxWants {
+		return nil
+	}
+	if w, ok := r.wants[seq]; ok {
+		return w
+	}
+	w := &want{seq: seq, next: now}
+	r.wants[seq] = w
+	r.wantList = append(r.wantList, seq)
+	return w
 }
 
 // Complete reports whether the node holds every chunk of tree g from its
@@ -351,15 +454,13 @@ type estimate struct{ mean, dev time.Duration }
 func (r *Relay) time(g id.ID, d time.Duration) {
 	e := r.est[g]
 	if e == nil {
-		e = &estimate{mean: d, dev: d / 4}
-		r.est[g] = e
-	} else {
-		diff := d - e.mean
-		if diff < 0 {
-			diff = -diff
-		}
-		e.dev += (diff - e.dev) / 4
-		e.mean += (d - e.mean) / 8
+		r.est[g] = &estimate{mean: d, dev: d / 4}
+		return
 	}
-	r.delay[g] = e.mean + 4*e.dev
+	diff := d - e.mean
+	if diff < 0 {
+		diff = -diff
+	}
+	e.dev += (diff - e.dev) / 4
+	e.mean += (d - e.mean) / 8
 }

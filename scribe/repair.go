@@ -7,103 +7,97 @@ import (
 )
 
 // maxWants bounds the chunks a node asks for at once.
-const maxWants = 64
-
-// giveUp is how long after its expected arrival a missing chunk is no
-// longer worth asking for.
-const giveUp = 4 * time.Second
+const maxWants = 128
 
 // due returns when seq is expected here, on this node's clock: its source
-// time plus the delay of its tree (or of the slowest tree known, for a
-// tree not timed yet).
+// time plus the smoothed delay of its tree and the margin. A tree never
+// timed (the node has not had a parent in it) is not repaired by time.
 func (r *Relay) due(seq uint64) (time.Duration, bool) {
-	// A tree never timed (the node has not had a parent in it) is not
-	// repaired: its chunks would all look late.
-	d, ok := r.delay[r.groupOf(seq)]
+	e, ok := r.est[r.groupOf(seq)]
 	if !ok {
 		return 0, false
 	}
 	src := time.Duration(r.refTime) + time.Duration(int64(seq)-int64(r.refSeq))*r.dur
-	return src + d + r.cfg.RepairMargin, true
+	// A loss shows when the tree's next chunk arrives; the timer is for the
+	// last one before a silence, so it leaves the next chunk time to come.
+	return src + e.mean + 3*e.dev + r.cfg.RepairMargin + time.Duration(r.stride)*r.dur, true
 }
 
-// check looks for chunks that are late and asks for them.
+// check looks for chunks that are late (the tail of a loss, which no
+// later chunk reveals) and asks for them.
 func (r *Relay) check() {
-	if !r.haveRef || r.stopped || len(r.delay) == 0 {
+	if !r.haveRef || r.stopped || len(r.est) == 0 {
 		return
 	}
 	now := r.e.Now()
-	minD := time.Duration(-1)
-	for _, d := range r.delay {
-		if minD < 0 || d < minD {
-			minD = d
-		}
-	}
-	span := now - r.cfg.RepairMargin - minD - time.Duration(r.refTime)
-	if span < 0 {
-		return
-	}
-	upper := int64(r.refSeq) + int64(span/r.dur)
-	if upper < int64(r.checked) {
-		return
-	}
-	batch := map[id.ID][]uint64{}
-	var order []id.Ref
-	for m := r.checked; int64(m) <= upper && len(r.wants) < maxWants; m++ {
+	for m := r.checked; m < r.high+2*r.stride && len(r.wants) < maxWants; m++ {
 		if r.h.Has(m) || r.wants[m] != nil {
 			continue
 		}
 		due, ok := r.due(m)
-		if !ok || due > now || now-due > giveUp {
+		if !ok || due > now || now-due > r.cfg.GiveUp {
 			continue
 		}
-		w := &want{seq: m, since: now}
-		r.wants[m] = w
-		r.wantList = append(r.wantList, m)
-		if to, ok := r.target(w); ok {
-			if _, seen := batch[to.ID]; !seen {
-				order = append(order, to)
-			}
-			batch[to.ID] = append(batch[to.ID], m)
+		// While the parent sends, gaps show losses; the timer is for a
+		// parent gone silent.
+		if at, ok := r.lastAt[r.groupOf(m)]; ok && now-at < 2*time.Duration(r.stride)*r.dur+r.cfg.RepairMargin {
+			continue
 		}
+		r.ask(m, now)
 	}
 	// Move the floor past chunks that are held or no longer worth it.
-	for int64(r.checked) <= upper && r.wants[r.checked] == nil {
+	for r.checked < r.high && r.wants[r.checked] == nil {
 		due, ok := r.due(r.checked)
-		if !r.h.Has(r.checked) && !(ok && now-due > giveUp) {
+		if !r.h.Has(r.checked) && !(ok && now-due > r.cfg.GiveUp) && r.checked+uint64(r.cfg.Keep) > r.high {
 			break
 		}
 		r.checked++
 	}
-	r.flush(order, batch)
 	r.retry()
 }
 
 // target picks where the next request for w goes: the parent in the
-// chunk's tree first, then peers from the overlay's leaf set.
+// chunk's tree first, then peers from the overlay's leaf set and the
+// node's other parents.
 func (r *Relay) target(w *want) (id.Ref, bool) {
 	now := r.e.Now()
 	w.tries++
 	w.next = now + r.cfg.RepairTimeout
-	if w.tries == 1 {
+	if w.tries <= r.cfg.ParentTries {
 		if p := r.sc.Parent(r.groupOf(w.seq)); !p.IsZero() {
 			w.last = p.ID
-			w.tried = append(w.tried, p.ID)
 			return p, true
 		}
 	}
 	var cands []id.Ref
-	for _, x := range r.sc.ov.LeafSet().All() {
-		tried := false
+	add := func(x id.Ref) {
+		if x.IsZero() || x.ID == r.h.Source().ID || x.ID == r.sc.self.ID {
+			return
+		}
 		for _, t := range w.tried {
 			if t == x.ID {
-				tried = true
-				break
+				return
 			}
 		}
-		if !tried && x.ID != r.h.Source().ID {
-			cands = append(cands, x)
+		for _, c := range cands {
+			if c.ID == x.ID {
+				return
+			}
 		}
+		cands = append(cands, x)
+	}
+	add(r.helper)
+	if len(cands) == 1 {
+		to := cands[0]
+		w.last = to.ID
+		w.tried = append(w.tried, to.ID)
+		return to, true
+	}
+	for _, g := range r.sc.order {
+		add(g.parent)
+	}
+	for _, x := range r.sc.ov.LeafSet().All() {
+		add(x)
 	}
 	if len(cands) == 0 {
 		w.last = id.Zero
@@ -115,8 +109,11 @@ func (r *Relay) target(w *want) (id.Ref, bool) {
 	return to, true
 }
 
-// retry asks again for chunks whose last request timed out or missed.
+// retry asks for chunks whose request is due (new, timed out or missed).
 func (r *Relay) retry() {
+	if len(r.wantList) == 0 {
+		return
+	}
 	now := r.e.Now()
 	batch := map[id.ID][]uint64{}
 	var order []id.Ref
@@ -132,7 +129,7 @@ func (r *Relay) retry() {
 		}
 		if w.next <= now {
 			due, _ := r.due(seq)
-			if w.tries >= r.cfg.RepairTries || now-due > giveUp {
+			if w.tries >= r.cfg.RepairTries || seq < r.low || due > 0 && now-due > r.cfg.GiveUp {
 				r.stats.RepairFailed++
 				delete(r.wants, seq)
 				continue

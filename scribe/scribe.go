@@ -55,6 +55,7 @@ type child struct {
 	since time.Duration // adopted at
 	spare int           // free slots in its subtree, as it last said
 	kids  int           // its own children, as it last said
+	own   int           // its own free slots, as it last said
 }
 
 // group is one tree as this node sees it.

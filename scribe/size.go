@@ -34,7 +34,7 @@ func boolSize(bool) int { return 1 }
 
 // WireSize implements wire.Sizer.
 func (m *Join) WireSize() int {
-	return wire.FrameSize(1 + idSize + refSize(m.Joiner) + wire.HeadSize(uint64(m.Hops)) + boolSize(m.Down))
+	return wire.FrameSize(1 + idSize + refSize(m.Joiner) + wire.HeadSize(uint64(m.Hops)) + boolSize(m.Down) + boolSize(m.Root) + wire.HeadSize(uint64(m.Spare)))
 }
 
 // WireSize implements wire.Sizer.
@@ -82,7 +82,7 @@ func (m *Refresh) WireSize() int {
 	} else {
 		n += wire.HeadSize(uint64(len(m.Entries)))
 		for _, e := range m.Entries {
-			n += 1 + idSize + wire.HeadSize(uint64(e.Spare)) + wire.HeadSize(uint64(e.Kids))
+			n += 1 + idSize + wire.HeadSize(uint64(e.Spare)) + wire.HeadSize(uint64(e.Kids)) + wire.HeadSize(uint64(e.Own))
 		}
 	}
 	return wire.FrameSize(n)

@@ -96,6 +96,8 @@ func AddStats(out map[string]float64, s Stats, r RelayStats) {
 	out["joins_sent"] = float64(s.JoinsSent)
 	out["loops"] = float64(s.Loops)
 	out["shed"] = float64(r.Shed)
+	out["forwarded"] = float64(r.Forwarded)
+	out["skipped"] = float64(r.Skipped)
 	out["nacks"] = float64(r.Nacks)
 	out["served"] = float64(r.Served)
 	out["repaired"] = float64(r.Repaired)

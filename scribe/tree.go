@@ -3,7 +3,6 @@ package scribe
 import (
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/delivery"
@@ -32,17 +31,24 @@ type TreeConfig struct {
 	SourceHeadroom float64
 	// MaxChildren caps a viewer's children whatever its upload. Default 16.
 	MaxChildren int
+	// Overhead is the wire size of a chunk over its nominal share of the
+	// rate (RTP packet framing, CBOR, signature). Default 1.025.
+	Overhead float64
+	// Load is the share of its upload a node commits to its children's
+	// copies; the rest serves repairs and control. Default 0.93.
+	Load float64
+	// SkipPeriod: a node whose children need more than Load of its upload
+	// leaves one copy in m per child to peers with upload to spare, m the
+	// largest period that brings the copies within Load, at most
+	// SkipPeriod. Default 16.
+	SkipPeriod int
 }
 
 // DefaultTreeConfig returns the documented defaults.
 func DefaultTreeConfig() TreeConfig {
 	r := DefaultRelayConfig()
-	// A copy of the whole stream per child: anything that waits is the
-	// node's overload, shed at once rather than delaying every chunk of
-	// the subtree.
-	r.MaxBacklog = 100 * time.Millisecond
-	r.MaxWait = 80 * time.Millisecond
-	return TreeConfig{Scribe: DefaultConfig(), Relay: r, SourceHeadroom: 0.1, MaxChildren: 16}
+	r.RepairTries = 12
+	return TreeConfig{Scribe: DefaultConfig(), Relay: r, SourceHeadroom: 0.1, MaxChildren: 16, Overhead: 1.025, Load: 0.93, SkipPeriod: 16}
 }
 
 // Validate reports the first field out of range.
@@ -52,6 +58,9 @@ func (c TreeConfig) Validate() error {
 	}
 	if err := c.Relay.Validate(); err != nil {
 		return err
+	}
+	if c.Overhead < 1 || c.Overhead > 2 || c.Load <= 0 || c.Load > 1 || c.SkipPeriod < 2 {
+		return fmt.Errorf("scribe: overhead %v, load %v or skip period %d out of range", c.Overhead, c.Load, c.SkipPeriod)
 	}
 	if c.SourceHeadroom < 0 || c.SourceHeadroom >= 1 || c.MaxChildren < 0 {
 		return fmt.Errorf("scribe: source headroom %v or max children %d out of range", c.SourceHeadroom, c.MaxChildren)
@@ -70,6 +79,7 @@ type Tree struct {
 	relay *Relay
 	group id.ID
 	cap   int
+	full  float64 // whole copies the node's upload carries within Load
 	rep   *RepairClock
 }
 
@@ -92,6 +102,8 @@ func NewTree(h delivery.Host, cfg TreeConfig) (*Tree, error) {
 	if t.relay, err = NewRelay(h, t.sc, cfg.Relay, func(uint64) id.ID { return t.group }); err != nil {
 		return nil, err
 	}
+	t.relay.SetSkip(t.skip)
+	t.relay.SetSpare(func() bool { return float64(t.sc.ChildCount(t.group)) <= t.full-1 })
 	return t, nil
 }
 
@@ -122,13 +134,32 @@ func (t *Tree) Start() {
 		return
 	}
 	t.cap = min(Capacity(t.h.Upload(), t.h.Rate(), 0), t.cfg.MaxChildren)
-	if t.h.Upload() <= 0 {
+	t.full = float64(t.h.Upload()) * t.cfg.Load / (float64(t.h.Rate()) * t.cfg.Overhead)
+	if t.h.Upload() <= 0 || t.h.Rate() <= 0 {
 		t.cap = 2 // unknown upload: a modest interior node
+		t.full = 2
 	}
 	t.sc.SetFeeder(t.h.Source())
 	t.sc.Start()
 	t.sc.Join(t.group)
 	t.relay.Start()
+}
+
+// skip leaves copy seq for a child (of n) to peers when the node's children
+// need more than its upload carries: each child misses one chunk in
+// SkipPeriod (by its ID), which it asks of a peer with upload to
+// spare (a leaf).
+func (t *Tree) skip(_ id.ID, seq uint64, child id.ID, n int) bool {
+	if t.h.IsSource() || float64(n) <= t.full {
+		return false
+	}
+	// Each child misses one chunk in m, so that the n copies fit: n(1-1/m)
+	// <= full.
+	m := uint64(t.cfg.SkipPeriod)
+	if f := 1 - t.full/float64(n); f > 0 {
+		m = min(m, max(2, uint64(1/f)))
+	}
+	return (seq+uint64(child.Digit(0)*16+child.Digit(1)))%m == 0
 }
 
 // Adopt implements Policy.

@@ -47,6 +47,8 @@ func newWorld(t *testing.T, mode string, seed uint64, n int, loss float64, uploa
 	w.scfg.Mode = mode
 	w.scfg.Rate = rate
 	w.scfg.Player.StartupDelay = time.Second
+	// The lab runs the tree with 50ms chunks (--chunk 50ms).
+	w.scfg.Chunker.Duration = 50 * time.Millisecond
 	w.add(4*rate, false)
 	w.ovs[0].Start()
 	for i := 0; i < n; i++ {

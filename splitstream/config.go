@@ -21,7 +21,11 @@ import (
 
 // Config tunes the forest mode.
 type Config struct {
-	// Stripes is the number of stripes k, 1 to 16. Default 16.
+	// Stripes is the number of stripes k, 1 to 16. Default 4: a stripe
+	// brings one chunk every k chunk times and a forwarder sends each of
+	// its chunks to all its children back to back, so the delay of each
+	// tree hop grows with k; 4 stripes of 50ms chunks keep the forest
+	// shallow (a 2x node takes 6 children) and each hop short.
 	Stripes int
 	// Scribe tunes the trees.
 	Scribe scribe.Config
@@ -48,13 +52,15 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	r := scribe.DefaultRelayConfig()
-	// A stripe's chunk goes to all of a node's children at once: copies
-	// wait their turn for up to a stripe period without the node being
-	// over its capacity.
-	r.MaxWait = 3 * time.Second
+	sc := scribe.DefaultConfig()
+	// Each stripe brings a chunk every Stripes chunk times, and beats
+	// come in between: a parent silent for under a second is gone.
+	sc.BeatPeriod = 250 * time.Millisecond
+	sc.ParentTimeout = 900 * time.Millisecond
+	sc.JoinTimeout = 700 * time.Millisecond
 	return Config{
-		Stripes:       16,
-		Scribe:        scribe.DefaultConfig(),
+		Stripes:       4,
+		Scribe:        sc,
 		Relay:         r,
 		Headroom:      0.1,
 		Overhead:      1.03,

@@ -59,6 +59,7 @@ func New(h delivery.Host, cfg Config) (*Forest, error) {
 	if f.relay, err = scribe.NewRelay(h, f.sc, cfg.Relay, f.stripeFor); err != nil {
 		return nil, err
 	}
+	f.relay.SetStride(cfg.Stripes)
 	return f, nil
 }
 

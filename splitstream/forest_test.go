@@ -33,15 +33,14 @@ func TestForestShape(t *testing.T) {
 			n++
 		}
 		// The target is 0.95 (at 1,000 viewers); this is a floor
-		// against regressions at the share reached so far.
-		// Known shortfall: a few viewers may still be joining a stripe
-		// (the target is none at the end of a run).
-		if orphans > n/30 {
+		// against regressions at the share reached so far (0.89-0.93 at
+		// 96 viewers).
+		if orphans > 0 {
 			t.Errorf("seed %d: %d of %d viewers lack a parent in some stripe", seed, orphans, n)
 		}
 		share := float64(disjoint) / float64(n)
 		t.Logf("seed %d: %.2f of viewers are interior in at most one stripe", seed, share)
-		if share < 0.6 {
+		if share < 0.85 {
 			t.Errorf("seed %d: only %.2f of viewers are interior in at most one stripe", seed, share)
 		}
 	}
@@ -61,10 +60,10 @@ func TestForestStripesAndCaps(t *testing.T) {
 		}
 		seen[d] = true
 	}
-	if got := splitstream.OutCapacity(16_000, rate, 16, 0.1, 1.03); got != 0 {
+	if got := splitstream.OutCapacity(16_000, rate, 16, 0.1, 1.025); got != 0 {
 		t.Errorf("a 0x viewer may take %d children", got)
 	}
-	if got := splitstream.OutCapacity(2*rate, rate, 16, 0.1, 1.03); got < 16 || got > 32 {
+	if got := splitstream.OutCapacity(2*rate, rate, 16, 0.1, 1.025); got < 16 || got > 32 {
 		t.Errorf("a 2x viewer may take %d stripe children", got)
 	}
 	if err := (splitstream.Config{}).Validate(); err == nil {

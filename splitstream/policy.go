@@ -45,48 +45,70 @@ func (f *Forest) total() int {
 	return n
 }
 
-// Adopt implements scribe.Policy: a node takes children up to its
-// capacity, in its home stripe from any join, in another stripe only
-// when a spare-capacity search found it or it is the stripe's root (no
-// node has the stripe's first digit), and on the source in any.
-func (f *Forest) Adopt(g id.ID, _ id.Ref, via scribe.Via) bool {
+// perStripe is the source's cap in each stripe: its capacity shared out
+// evenly, so that no stripe's root finds the source full.
+func (f *Forest) perStripe() int { return max(1, f.cap/len(f.stripes)) }
+
+// Adopt implements scribe.Policy. The source takes up to its per-stripe
+// share in each stripe. A viewer takes children up to its capacity in its
+// home stripe from any join; in another stripe only when a spare-capacity
+// search found it (an orphan no home node could take) or when it is the
+// stripe's root.
+func (f *Forest) Adopt(g id.ID, child id.Ref, via scribe.Via) bool {
 	if g == f.spare {
 		return f.cap > 0 && f.sc.ChildCount(g) < f.cfg.SpareChildren
 	}
 	s := f.stripeOf(g)
 	switch {
-	case s < 0 || f.total() >= f.cap:
+	case s < 0:
 		return false
-	case via == scribe.ViaAnycast || via == scribe.ViaRoot || f.h.IsSource():
+	case f.h.IsSource():
+		// The source's few slots go to nodes that forward in the stripe.
+		return f.sc.ChildCount(g) < f.perStripe() && (f.homeOf(child) == s || via == scribe.ViaRoot)
+	case f.total() >= f.cap:
+		return false
+	case s == f.home:
 		return true
 	}
-	return s == f.home && f.total() < f.soft
+	return via == scribe.ViaAnycast || via == scribe.ViaRoot
 }
 
-// Evict implements scribe.Policy: a full node makes room in its home
-// stripe by dropping a child of another stripe, or, for a newcomer whose
-// ID matches the stripe, a child whose ID does not (it can be a leaf
-// anywhere; the newcomer may forward).
+// homeOf is the home stripe of a node.
+func (f *Forest) homeOf(r id.Ref) int { return r.ID.Digit(0) % len(f.stripes) }
+
+// Evict implements scribe.Policy: a full node makes room for a newcomer
+// that forwards in the stripe (its home stripe) by dropping a leaf child
+// that does not: first one of the same stripe (it joins again one level
+// down, under a sibling), then one of another stripe (the spare-capacity
+// search places it again). Non-forwarders thus sink to the bottom of each
+// tree and forwarders rise to the top. Otherwise the newcomer is pushed
+// down.
 func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 	s := f.stripeOf(g)
-	if s < 0 || f.h.IsSource() || s != f.home {
+	if s < 0 || f.homeOf(child) != s {
+		return id.ID{}, id.Ref{}, false
+	}
+	if !f.h.IsSource() && s != f.home {
+		return id.ID{}, id.Ref{}, false
+	}
+	kids := f.sc.Children(g)
+	for j := len(kids) - 1; j >= 0; j-- {
+		if f.homeOf(kids[j]) != s && f.sc.Kids(g, kids[j].ID) == 0 {
+			return g, kids[j], true
+		}
+	}
+	if f.h.IsSource() {
 		return id.ID{}, id.Ref{}, false
 	}
 	for i, other := range f.stripes {
 		if i == f.home {
 			continue
 		}
-		if kids := f.sc.Children(other); len(kids) > 0 {
-			return other, kids[len(kids)-1], true
-		}
-	}
-	if child.ID.Digit(0)%len(f.stripes) != s {
-		return id.ID{}, id.Ref{}, false
-	}
-	kids := f.sc.Children(g)
-	for i := len(kids) - 1; i >= 0; i-- {
-		if kids[i].ID.Digit(0)%len(f.stripes) != s && f.sc.Kids(g, kids[i].ID) == 0 {
-			return g, kids[i], true
+		kids := f.sc.Children(other)
+		for j := len(kids) - 1; j >= 0; j-- {
+			if f.sc.Kids(other, kids[j].ID) == 0 {
+				return other, kids[j], true
+			}
 		}
 	}
 	return id.ID{}, id.Ref{}, false
@@ -100,10 +122,12 @@ func (f *Forest) Spare(g id.ID) int {
 	}
 	s := f.stripeOf(g)
 	switch {
+	case s < 0:
+		return 0
 	case f.h.IsSource():
-		return max(0, f.cap-f.total())
+		return max(0, f.perStripe()-f.sc.ChildCount(g))
 	case s != f.home:
 		return 0
 	}
-	return max(0, f.soft-f.total())
+	return max(0, f.cap-f.total())
 }

@@ -46,7 +46,9 @@ func newWorld(t *testing.T, mode string, seed uint64, n int, loss float64, uploa
 	w.scfg = stream.DefaultConfig()
 	w.scfg.Mode = mode
 	w.scfg.Rate = rate
-	w.scfg.Player.StartupDelay = 3 * time.Second
+	w.scfg.Player.StartupDelay = time.Second
+	// The lab runs the forest with 50ms chunks (--chunk 50ms).
+	w.scfg.Chunker.Duration = 50 * time.Millisecond
 	w.add(4*rate, false)
 	w.ovs[0].Start()
 	for i := 0; i < n; i++ {
@@ -95,8 +97,10 @@ func (w *world) start() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	t0 := w.nw.Now()
 	for i := 1; i < len(w.nodes); i++ {
-		w.nodes[i].Do(w.sts[i].Watch)
+		i := i
+		w.nw.At(t0+time.Duration(i-1)*time.Second/time.Duration(len(w.nodes)-1), func() { w.nodes[i].Do(w.sts[i].Watch) })
 	}
 	w.started = true
 }
@@ -124,4 +128,21 @@ func (w *world) continuity() (mean, worst float64) {
 		n++
 	}
 	return mean / float64(n), worst
+}
+
+// received returns the share of chunks from..to that viewer i holds.
+func (w *world) received(i int, from, to uint64) float64 {
+	n := 0
+	for s := from; s < to; s++ {
+		if w.sts[i].Has(s) {
+			n++
+		}
+	}
+	return float64(n) / float64(to-from)
+}
+
+// newest is the source's next chunk number.
+func (w *world) newest() uint64 {
+	_, high := w.sts[0].Window()
+	return high
 }

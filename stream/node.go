@@ -9,6 +9,7 @@ import (
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/gossip"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/player"
@@ -46,6 +47,7 @@ type Node struct {
 	ch     chunk.Channel
 	key    ed25519.PrivateKey // source only
 	mode   delivery.Mode      // a viewer without a configured mode takes the source's
+	gossip *gossip.Node       // membership; its rendezvous serves every channel routed here
 	mux    *env.Mux
 	player *player.Player // viewer only
 	chunks *source.Chunker
@@ -75,6 +77,13 @@ func New(e env.Env, ov *overlay.Node, ch chunk.Channel, cfg Config, out player.O
 		return nil, err
 	}
 	n := &Node{cfg: cfg, e: e, ov: ov, ch: ch, buf: map[uint64]*chunk.Chunk{}, dir: map[id.ID]*dirEntry{}}
+	// Every node serves the gossip rendezvous, whatever its mode: a
+	// viewer learns the mode only from the channel's metadata.
+	g, err := gossip.New(e, ov, nil, gossip.DefaultConfig())
+	if err != nil {
+		return nil, err
+	}
+	n.gossip = g
 	p, err := player.New(e, cfg.Player, out)
 	if err != nil {
 		return nil, err
@@ -107,20 +116,30 @@ func NewSource(e env.Env, ov *overlay.Node, key ed25519.PrivateKey, name string,
 	return n, nil
 }
 
-// Attach registers the node's handlers on mux and its directory with the
-// overlay.
+// Attach registers the node's handlers on mux (the gossip protocol's
+// among them) and its directory with the overlay. The gossip rendezvous
+// registered itself with the overlay when the node was built.
 func (n *Node) Attach(mux *env.Mux) {
 	n.mux = mux
 	mux.Handle(Proto, n)
 	mux.Handle(chunk.Proto, n)
+	mux.Handle(gossip.Proto, n.gossip)
 	if n.mode != nil {
 		mux.Handle(n.mode.Proto(), n.mode)
 	}
 	n.ov.Register(Proto, n)
 }
 
+// Gossip returns the node's membership protocol (modes that find peers
+// by gossip use it; its rendezvous answers whatever the mode).
+func (n *Node) Gossip() *gossip.Node { return n.gossip }
+
 // Player returns the viewer's player (nil on the source).
 func (n *Node) Player() *player.Player { return n.player }
+
+// StartupDelay is the player's startup buffer (modes that pick the first
+// chunk aim for a playback lag with it).
+func (n *Node) StartupDelay() time.Duration { return n.cfg.Player.StartupDelay }
 
 // Mode returns the node's delivery mode (nil on a viewer until it has
 // found the channel).
@@ -214,6 +233,7 @@ func (n *Node) Stop() {
 	if n.mode != nil {
 		n.mode.Stop()
 	}
+	n.gossip.Stop()
 }
 
 // Leave ends the node's streaming, telling its peers.
