@@ -96,35 +96,26 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		qc := qnet.Config{Key: key, Epoch: epoch, Seed: rng.Uint64(), Log: quiet,
 			Shim: qnet.Shim{Latency: sc.Latency, Loss: sc.Loss, Rate: upload, Seed: rng.Uint64()}}
 		q, err := qnet.New(qc, func(e env.Env) env.Handler {
-			mux := env.NewMux()
-			ov, err := overlay.New(e, overlay.DefaultConfig())
-			if err != nil {
-				buildErr = err
-				return mux
-			}
-			mux.Handle(overlay.Proto, ov)
 			c := scfg
 			c.Upload = upload
-			var st *stream.Node
-			if viewer {
-				st, err = stream.New(e, ov, ch, c, check)
-			} else {
-				st, err = stream.NewSource(e, ov, key, ChannelName, c)
+			var owner ed25519.PrivateKey
+			if !viewer {
+				owner = key
 			}
+			s, err := stream.Build(e, overlay.DefaultConfig(), c, ch, owner, check)
 			if err != nil {
 				buildErr = err
-				return mux
+				return env.NewMux()
 			}
-			st.Attach(mux)
-			if pl := st.Player(); pl != nil {
+			if pl := s.Stream.Player(); pl != nil {
 				pl.OnArrival(func(_ *chunk.Chunk, d time.Duration) {
 					mu.Lock()
 					arrivals = append(arrivals, float64(d)/1e6)
 					mu.Unlock()
 				})
 			}
-			p.ov, p.st = ov, st
-			return mux
+			p.ov, p.st = s.Overlay, s.Stream
+			return s.Mux
 		})
 		if err != nil {
 			return nil, err

@@ -94,33 +94,24 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	add := func(upload int64, key ed25519.PrivateKey, viewer bool) *simPlayer {
 		p := &simPlayer{upload: upload, born: nw.Now(), viewer: viewer}
 		p.node = nw.Add(sim.NodeSpec{Key: key, Upload: upload}, func(e env.Env) env.Handler {
-			mux := env.NewMux()
-			ov, err := overlay.New(e, overlay.DefaultConfig())
-			if err != nil {
-				buildErr = err
-				return mux
-			}
-			mux.Handle(overlay.Proto, ov)
 			c := scfg
 			c.Upload = upload
-			var st *stream.Node
-			if viewer {
-				st, err = stream.New(e, ov, ch, c, check)
-			} else {
-				st, err = stream.NewSource(e, ov, key, ChannelName, c)
+			var owner ed25519.PrivateKey
+			if !viewer {
+				owner = key
 			}
+			s, err := stream.Build(e, overlay.DefaultConfig(), c, ch, owner, check)
 			if err != nil {
 				buildErr = err
-				return mux
+				return env.NewMux()
 			}
-			st.Attach(mux)
-			if pl := st.Player(); pl != nil {
+			if pl := s.Stream.Player(); pl != nil {
 				pl.OnArrival(func(_ *chunk.Chunk, d time.Duration) {
 					arrivals = append(arrivals, float64(d)/1e6)
 				})
 			}
-			p.ov, p.st = ov, st
-			return mux
+			p.ov, p.st = s.Overlay, s.Stream
+			return s.Mux
 		})
 		peers = append(peers, p)
 		return p

@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"github.com/almcast/alm/chunk"
-	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/identity"
-	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/player"
 	"github.com/almcast/alm/stream"
 )
@@ -90,16 +88,27 @@ func runPlayer(ctx context.Context, args []string) error {
 	cfg.Mode = "" // the source's metadata names it
 	out := &lateOutput{}
 	metaErr := make(chan error, 1)
-	p, err := startStreamProc(key, *listen, log, func(e env.Env, ov *overlay.Node) (*stream.Node, error) {
-		var o player.Output
-		if !none {
-			o = out
+	var o player.Output
+	if !none {
+		o = out
+	}
+	p, err := startStreamProc(key, *listen, log, cfg, ch, nil, o)
+	if err != nil {
+		return err
+	}
+	if err := serveAdmin(ctx, *adminAddr, log, p.snapshot("player", time.Now())); err != nil {
+		p.cancel()
+		return err
+	}
+	defer func() {
+		out.mu.Lock()
+		if out.out != nil {
+			out.out.Close()
 		}
-		st, err := stream.New(e, ov, ch, cfg, o)
-		if err != nil {
-			return nil, err
-		}
-		st.OnMeta = func(m *chunk.Meta) {
+		out.mu.Unlock()
+	}()
+	if err := p.call(func() {
+		p.st.OnMeta = func(m *chunk.Meta) {
 			if none {
 				return
 			}
@@ -117,23 +126,6 @@ func runPlayer(ctx context.Context, args []string) error {
 			out.out = o
 			out.mu.Unlock()
 		}
-		return st, nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := serveAdmin(ctx, *adminAddr, log, p.snapshot("player", time.Now())); err != nil {
-		p.cancel()
-		return err
-	}
-	defer func() {
-		out.mu.Lock()
-		if out.out != nil {
-			out.out.Close()
-		}
-		out.mu.Unlock()
-	}()
-	if err := p.call(func() {
 		p.ov.Join(id.Ref{Addr: *bootstrap})
 		p.st.Watch()
 	}); err != nil {

@@ -2,18 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/delivery"
-	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/identity"
 	"github.com/almcast/alm/lab"
-	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/source"
 	"github.com/almcast/alm/stream"
 )
@@ -82,9 +82,11 @@ func runSource(ctx context.Context, args []string) error {
 		return err
 	}
 
-	p, err := startStreamProc(key, *listen, log, func(e env.Env, ov *overlay.Node) (*stream.Node, error) {
-		return stream.NewSource(e, ov, key, *name, cfg)
-	})
+	ch, err := chunk.NewChannel(key.Public().(ed25519.PublicKey), *name)
+	if err != nil {
+		return err
+	}
+	p, err := startStreamProc(key, *listen, log, cfg, ch, key, nil)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/almcast/alm/admin"
+	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/overlay"
+	"github.com/almcast/alm/player"
 	"github.com/almcast/alm/qnet"
 	"github.com/almcast/alm/stream"
 
@@ -41,27 +43,21 @@ func newLogger(level string) (*slog.Logger, error) {
 }
 
 // startStreamProc binds a QUIC node with key on listen and builds its
-// overlay and stream node with mk; the event loop runs until stop.
+// overlay and stream node (stream.Build: the source of ch when sourceKey
+// is given, else a viewer playing to out); the event loop runs until
+// stop.
 func startStreamProc(key ed25519.PrivateKey, listen string, log *slog.Logger,
-	mk func(e env.Env, ov *overlay.Node) (*stream.Node, error)) (*streamProc, error) {
+	cfg stream.Config, ch chunk.Channel, sourceKey ed25519.PrivateKey, out player.Output) (*streamProc, error) {
 	p := &streamProc{log: log, done: make(chan error, 1)}
 	var buildErr error
 	q, err := qnet.New(qnet.Config{Key: key, Listen: listen, Log: log, Epoch: unixEpoch}, func(e env.Env) env.Handler {
-		mux := env.NewMux()
-		ov, err := overlay.New(e, overlay.DefaultConfig())
+		s, err := stream.Build(e, overlay.DefaultConfig(), cfg, ch, sourceKey, out)
 		if err != nil {
 			buildErr = err
-			return mux
+			return env.NewMux()
 		}
-		mux.Handle(overlay.Proto, ov)
-		st, err := mk(e, ov)
-		if err != nil {
-			buildErr = err
-			return mux
-		}
-		st.Attach(mux)
-		p.ov, p.st = ov, st
-		return mux
+		p.ov, p.st = s.Overlay, s.Stream
+		return s.Mux
 	})
 	if err != nil {
 		return nil, err
