@@ -96,23 +96,14 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		qc := qnet.Config{Key: key, Epoch: epoch, Seed: rng.Uint64(), Log: quiet,
 			Shim: qnet.Shim{Latency: sc.Latency, Loss: sc.Loss, Rate: upload, Seed: rng.Uint64()}}
 		q, err := qnet.New(qc, func(e env.Env) env.Handler {
-			c := scfg
-			c.Upload = upload
-			var owner ed25519.PrivateKey
-			if !viewer {
-				owner = key
-			}
-			s, err := stream.Build(e, overlay.DefaultConfig(), c, ch, owner, check)
+			s, err := labNode(e, scfg, upload, ch, key, viewer, check, func(d float64) {
+				mu.Lock()
+				arrivals = append(arrivals, d)
+				mu.Unlock()
+			})
 			if err != nil {
 				buildErr = err
 				return env.NewMux()
-			}
-			if pl := s.Stream.Player(); pl != nil {
-				pl.OnArrival(func(_ *chunk.Chunk, d time.Duration) {
-					mu.Lock()
-					arrivals = append(arrivals, float64(d)/1e6)
-					mu.Unlock()
-				})
 			}
 			p.ov, p.st = s.Overlay, s.Stream
 			return s.Mux

@@ -94,21 +94,10 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	add := func(upload int64, key ed25519.PrivateKey, viewer bool) *simPlayer {
 		p := &simPlayer{upload: upload, born: nw.Now(), viewer: viewer}
 		p.node = nw.Add(sim.NodeSpec{Key: key, Upload: upload}, func(e env.Env) env.Handler {
-			c := scfg
-			c.Upload = upload
-			var owner ed25519.PrivateKey
-			if !viewer {
-				owner = key
-			}
-			s, err := stream.Build(e, overlay.DefaultConfig(), c, ch, owner, check)
+			s, err := labNode(e, scfg, upload, ch, key, viewer, check, func(d float64) { arrivals = append(arrivals, d) })
 			if err != nil {
 				buildErr = err
 				return env.NewMux()
-			}
-			if pl := s.Stream.Player(); pl != nil {
-				pl.OnArrival(func(_ *chunk.Chunk, d time.Duration) {
-					arrivals = append(arrivals, float64(d)/1e6)
-				})
 			}
 			p.ov, p.st = s.Overlay, s.Stream
 			return s.Mux
