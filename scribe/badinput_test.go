@@ -15,19 +15,19 @@ import (
 // place in the tree; the stream goes on.
 func TestBadInput(t *testing.T) {
 	w := newWorld(t, scribe.TreeName, 6, 20, 0, func(int) int64 { return 2 * rate })
-	w.start()
-	w.nw.RunFor(10 * time.Second)
-	g := w.ch.ID()
+	w.Start()
+	w.NW.RunFor(10 * time.Second)
+	g := w.Ch.ID()
 	v := 3
 	sc := treeOf(w, v).Scribe()
-	stranger := w.nodes[len(w.nodes)-1].Self()
+	stranger := w.Nodes[len(w.Nodes)-1].Self()
 	if stranger.ID == sc.Parent(g).ID {
-		stranger = w.nodes[len(w.nodes)-2].Self()
+		stranger = w.Nodes[len(w.Nodes)-2].Self()
 	}
 	other := id.Hash([]byte("not a group of ours"))
 	parent := sc.Parent(g)
 	path := append([]id.ID(nil), sc.Path(g)...)
-	w.nodes[v].Do(func() {
+	w.Nodes[v].Do(func() {
 		m := treeOf(w, v)
 		m.Receive(stranger, &scribe.Join{Group: other, Joiner: stranger})
 		m.Receive(stranger, &scribe.Join{Group: g, Joiner: id.Ref{}})
@@ -40,7 +40,7 @@ func TestBadInput(t *testing.T) {
 		m.Receive(stranger, &scribe.Nack{Seqs: []uint64{1 << 60, 0}})
 		m.Receive(stranger, &scribe.Anycast{Tree: other, Group: other, Joiner: stranger})
 		// A replay of the parent's Accept, with a path through this node.
-		m.Receive(parent, &scribe.Accept{Group: g, Path: append(append([]id.ID(nil), path...), w.nodes[v].Self().ID)})
+		m.Receive(parent, &scribe.Accept{Group: g, Path: append(append([]id.ID(nil), path...), w.Nodes[v].Self().ID)})
 	})
 	if sc.ChildCount(other) != 0 || sc.Depth(other) != -1 {
 		t.Error("a join for a group the node does not serve left state")
@@ -48,12 +48,12 @@ func TestBadInput(t *testing.T) {
 	if sc.IsChild(g, stranger.ID) {
 		t.Error("a refresh from a stranger made it a child")
 	}
-	w.nw.RunFor(5 * time.Second)
+	w.NW.RunFor(5 * time.Second)
 	if p := sc.Parent(g); p.IsZero() {
 		t.Error("the node lost its place in the tree for good")
 	}
-	hi := w.newest()
-	if got := w.received(v, hi-100, hi-40); got < 0.95 {
+	hi := w.Newest()
+	if got := w.Received(v, hi-100, hi-40); got < 0.95 {
 		t.Errorf("the node holds %.2f of the recent chunks", got)
 	}
 }
@@ -62,23 +62,23 @@ func TestBadInput(t *testing.T) {
 // is dropped by its parent after ChildTimeout.
 func TestChildThatNeverLeaves(t *testing.T) {
 	w := newWorld(t, scribe.TreeName, 8, 20, 0, func(int) int64 { return 2 * rate })
-	w.start()
-	w.nw.RunFor(10 * time.Second)
-	g := w.ch.ID()
-	for i := 1; i < len(w.nodes); i++ {
+	w.Start()
+	w.NW.RunFor(10 * time.Second)
+	g := w.Ch.ID()
+	for i := 1; i < len(w.Nodes); i++ {
 		p := treeOf(w, i).Scribe().Parent(g)
-		if p.ID == w.nodes[0].Self().ID {
+		if p.ID == w.Nodes[0].Self().ID {
 			continue
 		}
 		var pi int
-		for j, n := range w.nodes {
+		for j, n := range w.Nodes {
 			if n.Self().ID == p.ID {
 				pi = j
 			}
 		}
-		w.nw.Kill(w.nodes[i])
-		w.nw.RunFor(scribe.DefaultConfig().ChildTimeout + 2*time.Second)
-		if treeOf(w, pi).Scribe().IsChild(g, w.nodes[i].Self().ID) {
+		w.NW.Kill(w.Nodes[i])
+		w.NW.RunFor(scribe.DefaultConfig().ChildTimeout + 2*time.Second)
+		if treeOf(w, pi).Scribe().IsChild(g, w.Nodes[i].Self().ID) {
 			t.Fatal("a dead child was kept")
 		}
 		return

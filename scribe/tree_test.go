@@ -8,22 +8,22 @@ import (
 	"github.com/almcast/alm/scribe"
 )
 
-func treeOf(w *world, i int) *scribe.Tree { return w.sts[i].Mode().(*scribe.Tree) }
+func treeOf(w *world, i int) *scribe.Tree { return w.Sts[i].Mode().(*scribe.Tree) }
 
 // checkTree checks that every live viewer has a parent whose child it is,
 // that paths lead to the source without loops, and that no node has more
 // children than its cap.
 func checkTree(t *testing.T, w *world) {
 	t.Helper()
-	g := w.ch.ID()
+	g := w.Ch.ID()
 	byID := map[id.ID]int{}
-	for i, n := range w.nodes {
+	for i, n := range w.Nodes {
 		if n.Alive() {
 			byID[n.Self().ID] = i
 		}
 	}
-	for i := 1; i < len(w.nodes); i++ {
-		if !w.nodes[i].Alive() {
+	for i := 1; i < len(w.Nodes); i++ {
+		if !w.Nodes[i].Alive() {
 			continue
 		}
 		sc := treeOf(w, i).Scribe()
@@ -35,18 +35,18 @@ func checkTree(t *testing.T, w *world) {
 		}
 		var psc *scribe.Scribe
 		if pi == 0 {
-			psc = w.sts[0].Mode().(*scribe.Tree).Scribe()
+			psc = w.Sts[0].Mode().(*scribe.Tree).Scribe()
 		} else {
 			psc = treeOf(w, pi).Scribe()
 		}
-		if !psc.IsChild(g, w.nodes[i].Self().ID) {
+		if !psc.IsChild(g, w.Nodes[i].Self().ID) {
 			t.Errorf("viewer %d: its parent %d does not have it as a child", i, pi)
 		}
 		path := sc.Path(g)
-		if len(path) == 0 || path[0] != w.nodes[0].Self().ID {
+		if len(path) == 0 || path[0] != w.Nodes[0].Self().ID {
 			t.Errorf("viewer %d: path %v does not start at the source", i, path)
 		}
-		seen := map[id.ID]bool{w.nodes[i].Self().ID: true}
+		seen := map[id.ID]bool{w.Nodes[i].Self().ID: true}
 		for _, x := range path {
 			if seen[x] {
 				t.Errorf("viewer %d: loop in path", i)
@@ -66,11 +66,11 @@ func checkTree(t *testing.T, w *world) {
 func TestTreeJoinAndMulticast(t *testing.T) {
 	uploads := []int64{3 * rate, 1 * rate, 2 * rate}
 	w := newWorld(t, scribe.TreeName, 3, 40, 0, func(i int) int64 { return uploads[i%len(uploads)] })
-	w.start()
-	w.nw.RunFor(20 * time.Second)
+	w.Start()
+	w.NW.RunFor(20 * time.Second)
 	checkTree(t, w)
 	var pushes float64
-	for i := 1; i < len(w.nodes); i++ {
+	for i := 1; i < len(w.Nodes); i++ {
 		st := treeOf(w, i).Stats()
 		pushes += st["push_downs"]
 		if want := int(uploads[(i-1)%len(uploads)] / rate); int(st["children"]) > want {
@@ -80,9 +80,9 @@ func TestTreeJoinAndMulticast(t *testing.T) {
 	if pushes == 0 {
 		t.Error("no join was pushed down")
 	}
-	hi := w.newest()
-	for i := 1; i < len(w.nodes); i++ {
-		if got := w.received(i, hi-140, hi-60); got < 0.95 {
+	hi := w.Newest()
+	for i := 1; i < len(w.Nodes); i++ {
+		if got := w.Received(i, hi-140, hi-60); got < 0.95 {
 			t.Errorf("viewer %d holds %.2f of the recent chunks", i, got)
 		}
 	}
@@ -92,31 +92,31 @@ func TestTreeJoinAndMulticast(t *testing.T) {
 // the repairs are counted, and the stream goes on.
 func TestTreeParentFailure(t *testing.T) {
 	w := newWorld(t, scribe.TreeName, 4, 40, 0, func(int) int64 { return 2 * rate })
-	w.start()
-	w.nw.RunFor(15 * time.Second)
+	w.Start()
+	w.NW.RunFor(15 * time.Second)
 	killed := 0
-	for i := 1; i < len(w.nodes) && killed < 3; i++ {
-		if treeOf(w, i).Stats()["children"] > 0 && treeOf(w, i).Scribe().Depth(w.ch.ID()) > 1 {
-			w.nodes[i].Do(w.sts[i].Stop)
-			w.nw.Kill(w.nodes[i])
+	for i := 1; i < len(w.Nodes) && killed < 3; i++ {
+		if treeOf(w, i).Stats()["children"] > 0 && treeOf(w, i).Scribe().Depth(w.Ch.ID()) > 1 {
+			w.Nodes[i].Do(w.Sts[i].Stop)
+			w.NW.Kill(w.Nodes[i])
 			killed++
 		}
 	}
-	w.nw.RunFor(15 * time.Second)
+	w.NW.RunFor(15 * time.Second)
 	checkTree(t, w)
 	var repairs float64
-	for i := 1; i < len(w.nodes); i++ {
-		if w.nodes[i].Alive() {
+	for i := 1; i < len(w.Nodes); i++ {
+		if w.Nodes[i].Alive() {
 			repairs += treeOf(w, i).Stats()["repairs"]
 		}
 	}
 	if repairs == 0 {
 		t.Error("no repair was counted")
 	}
-	hi := w.newest()
-	for i := 1; i < len(w.nodes); i++ {
-		if w.nodes[i].Alive() {
-			if got := w.received(i, hi-140, hi-60); got < 0.95 {
+	hi := w.Newest()
+	for i := 1; i < len(w.Nodes); i++ {
+		if w.Nodes[i].Alive() {
+			if got := w.Received(i, hi-140, hi-60); got < 0.95 {
 				t.Errorf("viewer %d holds %.2f of the recent chunks", i, got)
 			}
 		}
@@ -127,13 +127,13 @@ func TestTreeParentFailure(t *testing.T) {
 // the channel ID): the node now responsible takes over.
 func TestTreeRootFailover(t *testing.T) {
 	w := newWorld(t, scribe.TreeName, 5, 30, 0, func(int) int64 { return 2 * rate })
-	w.start()
-	w.nw.RunFor(10 * time.Second)
-	g := w.ch.ID()
+	w.Start()
+	w.NW.RunFor(10 * time.Second)
+	g := w.Ch.ID()
 	root := -1
-	for i := 1; i < len(w.nodes); i++ {
-		if w.ovs[i].LeafSet().InRange(g) {
-			if _, ok := w.ovs[i].NextHop(g); !ok {
+	for i := 1; i < len(w.Nodes); i++ {
+		if w.Ovs[i].LeafSet().InRange(g) {
+			if _, ok := w.Ovs[i].NextHop(g); !ok {
 				root = i
 			}
 		}
@@ -141,23 +141,23 @@ func TestTreeRootFailover(t *testing.T) {
 	if root < 0 {
 		t.Fatal("no root found")
 	}
-	w.nodes[root].Do(w.sts[root].Stop)
-	w.nw.Kill(w.nodes[root])
-	w.nw.RunFor(20 * time.Second)
+	w.Nodes[root].Do(w.Sts[root].Stop)
+	w.NW.Kill(w.Nodes[root])
+	w.NW.RunFor(20 * time.Second)
 	checkTree(t, w)
 	newRoot := -1
-	for i := 1; i < len(w.nodes); i++ {
-		if _, ok := w.ovs[i].NextHop(g); !ok && w.nodes[i].Alive() {
+	for i := 1; i < len(w.Nodes); i++ {
+		if _, ok := w.Ovs[i].NextHop(g); !ok && w.Nodes[i].Alive() {
 			newRoot = i
 		}
 	}
 	if newRoot < 0 {
 		t.Fatal("no node took over the group ID")
 	}
-	hi := w.newest()
-	for i := 1; i < len(w.nodes); i++ {
-		if w.nodes[i].Alive() {
-			if got := w.received(i, hi-140, hi-60); got < 0.95 {
+	hi := w.Newest()
+	for i := 1; i < len(w.Nodes); i++ {
+		if w.Nodes[i].Alive() {
+			if got := w.Received(i, hi-140, hi-60); got < 0.95 {
 				t.Errorf("viewer %d holds %.2f of the recent chunks", i, got)
 			}
 		}

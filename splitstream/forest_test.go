@@ -7,7 +7,7 @@ import (
 	"github.com/almcast/alm/splitstream"
 )
 
-func forestOf(w *world, i int) *splitstream.Forest { return w.sts[i].Mode().(*splitstream.Forest) }
+func forestOf(w *world, i int) *splitstream.Forest { return w.Sts[i].Mode().(*splitstream.Forest) }
 
 // TestForestShape builds forests over several seeds and checks the degree
 // caps, that every viewer has a parent in every stripe, and that nearly
@@ -15,10 +15,10 @@ func forestOf(w *world, i int) *splitstream.Forest { return w.sts[i].Mode().(*sp
 func TestForestShape(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		w := newWorld(t, splitstream.Name, seed, 96, 0, func(int) int64 { return 2 * rate })
-		w.start()
-		w.nw.RunFor(20 * time.Second)
+		w.Start()
+		w.NW.RunFor(20 * time.Second)
 		disjoint, n, orphans := 0, 0, 0
-		for i := 1; i < len(w.nodes); i++ {
+		for i := 1; i < len(w.Nodes); i++ {
 			f := forestOf(w, i)
 			st := f.Stats()
 			if st["children"] > float64(f.Capacity()) {
