@@ -2,9 +2,10 @@ package lab
 
 import (
 	"encoding/json"
-	"github.com/almcast/alm/delivery"
 	"sort"
 	"time"
+
+	"github.com/almcast/alm/delivery"
 )
 
 // ModeResult is what one mode achieved in a scenario. JSON names are a
@@ -30,6 +31,9 @@ type ModeResult struct {
 	ForgedDropped     uint64  `json:"forged_dropped"`
 	NeverStarted      int     `json:"never_started"`
 	PeakRSSMB         float64 `json:"peak_rss_mb"`
+	// ChunkMs is the chunk duration the mode ran with: the scenario's, or
+	// the mode's own preference when the scenario leaves it to the mode.
+	ChunkMs float64 `json:"chunk_ms"`
 	// Over QUIC: process CPU per payload byte delivered while streaming,
 	// that of one plain quic-go stream moving the same bytes, and their
 	// ratio.

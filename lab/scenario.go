@@ -74,19 +74,22 @@ func ParseRate(s string) (int64, error) {
 // Scenario is one streaming experiment, run for each mode alike. JSON
 // names are a contract with scripts.
 type Scenario struct {
-	Net           string        `json:"net"`
-	Viewers       int           `json:"viewers"`
-	Modes         []string      `json:"modes"`
-	Rate          int64         `json:"rate"`
-	Duration      time.Duration `json:"-"`
-	DurationS     float64       `json:"duration_s"`
-	Seed          uint64        `json:"seed"`
-	Upload        []UploadClass `json:"upload"`
-	SourceUpload  float64       `json:"source_upload"`
-	Latency       time.Duration `json:"-"`
-	LatencyMs     float64       `json:"latency_ms"`
-	Loss          float64       `json:"loss"`
-	Churn         float64       `json:"churn"`
+	Net          string        `json:"net"`
+	Viewers      int           `json:"viewers"`
+	Modes        []string      `json:"modes"`
+	Rate         int64         `json:"rate"`
+	Duration     time.Duration `json:"-"`
+	DurationS    float64       `json:"duration_s"`
+	Seed         uint64        `json:"seed"`
+	Upload       []UploadClass `json:"upload"`
+	SourceUpload float64       `json:"source_upload"`
+	Latency      time.Duration `json:"-"`
+	LatencyMs    float64       `json:"latency_ms"`
+	Loss         float64       `json:"loss"`
+	Churn        float64       `json:"churn"`
+	// Chunk is the chunk duration; 0 leaves it to each mode (its
+	// delivery.Preferences, else 200ms). Each mode's result says what it
+	// ran with.
 	Chunk         time.Duration `json:"-"`
 	ChunkMs       float64       `json:"chunk_ms"`
 	Startup       time.Duration `json:"-"`
@@ -108,7 +111,6 @@ func DefaultScenario() Scenario {
 		Upload:       []UploadClass{{Mult: 2, Percent: 100}},
 		SourceUpload: 4,
 		Latency:      50 * time.Millisecond,
-		Chunk:        200 * time.Millisecond,
 		Startup:      2 * time.Second,
 		JoinInterval: 20 * time.Millisecond,
 	}
@@ -131,7 +133,7 @@ func (s *Scenario) Validate() error {
 		return errors.New("lab: the source needs some upload")
 	case s.Latency < 0 || s.Loss < 0 || s.Loss >= 1 || s.Churn < 0 || s.Churn >= 1:
 		return errors.New("lab: latency, loss or churn out of range")
-	case s.Chunk < 10*time.Millisecond || s.Startup < 0 || s.JoinInterval < 0:
+	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0:
 		return errors.New("lab: chunk, startup or join interval out of range")
 	}
 	s.DurationS = s.Duration.Seconds()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/identity"
 	"github.com/almcast/alm/overlay"
@@ -73,7 +74,8 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	scfg := stream.DefaultConfig()
 	scfg.Mode = mode
 	scfg.Player.StartupDelay = sc.Startup
-	scfg.Chunker.Duration = sc.Chunk
+	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
+	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
 	scfg.Rate = sc.Rate
 	var peers []*streamPeer
 	defer func() {

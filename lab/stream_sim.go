@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/sim"
@@ -88,7 +89,8 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	scfg := stream.DefaultConfig()
 	scfg.Mode = mode
 	scfg.Player.StartupDelay = sc.Startup
-	scfg.Chunker.Duration = sc.Chunk
+	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
+	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
 	scfg.Rate = sc.Rate
 	var buildErr error
 	add := func(upload int64, key ed25519.PrivateKey, viewer bool) *simPlayer {

@@ -34,7 +34,7 @@ func scenarioKnobs(sc lab.Scenario, rmax float64) []knob {
 		{"latency", fmt.Sprintf("%g ms", sc.LatencyMs), "mean one-way"},
 		{"loss", fmt.Sprint(sc.Loss), "fraction of messages lost"},
 		{"churn", fmt.Sprintf("%g / min", sc.Churn), "share of viewers leaving without notice"},
-		{"chunk", fmt.Sprintf("%g ms", sc.ChunkMs), ""},
+		chunkKnob(sc.ChunkMs),
 		{"startup buffer", fmt.Sprintf("%g ms", sc.StartupMs), ""},
 		{"join interval", fmt.Sprintf("%g s", sc.JoinIntervalS), "gap between viewers joining"},
 	}
@@ -78,4 +78,13 @@ func (sw *Sweep) Table() ([]string, [][]string) {
 		rows = append(rows, row)
 	}
 	return header, rows
+}
+
+// chunkKnob describes the scenario's chunk duration, 0 meaning each mode's
+// own.
+func chunkKnob(ms float64) knob {
+	if ms == 0 {
+		return knob{"chunk", "each mode's own", "see each mode's chunk_ms in results.json"}
+	}
+	return knob{"chunk", fmt.Sprintf("%g ms", ms), ""}
 }

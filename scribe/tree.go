@@ -1,6 +1,8 @@
 package scribe
 
 import (
+	"time"
+
 	"fmt"
 	"math"
 
@@ -17,6 +19,9 @@ func init() {
 	delivery.Register(TreeName, func(h delivery.Host) (delivery.Mode, error) {
 		return NewTree(h, DefaultTreeConfig())
 	})
+	// Each hop sends a chunk whole to each child in turn: short chunks
+	// keep hops short.
+	delivery.SetPreferences(TreeName, delivery.Preferences{ChunkDuration: 50 * time.Millisecond})
 }
 
 // TreeConfig tunes the tree mode.

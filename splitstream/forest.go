@@ -1,6 +1,8 @@
 package splitstream
 
 import (
+	"time"
+
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/id"
@@ -15,6 +17,9 @@ func init() {
 	delivery.Register(Name, func(h delivery.Host) (delivery.Mode, error) {
 		return New(h, DefaultConfig())
 	})
+	// Each hop sends a chunk whole to each child in turn: short chunks
+	// keep hops short.
+	delivery.SetPreferences(Name, delivery.Preferences{ChunkDuration: 50 * time.Millisecond})
 }
 
 // Forest is the forest mode on one node.
