@@ -23,7 +23,7 @@ func (s *Scribe) tryJoin(g *group) {
 		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id)})
 	case s.spare != id.Zero && g.id != s.spare && g.attempt%3 == 0:
 		s.stats.Anycasts++
-		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self})
+		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 6})
 	default:
 		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id)})
 	}
@@ -404,7 +404,11 @@ func (s *Scribe) anycast(a *Anycast) {
 			s.accept(g, a.Joiner)
 			return
 		}
-		if s.pol.Adopt(a.Group, a.Joiner, ViaAnycast) {
+		via := ViaAnycast
+		if a.Any || len(a.Visited) >= AnycastPicky {
+			via = ViaAnycastLate
+		}
+		if s.pol.Adopt(a.Group, a.Joiner, via) {
 			s.adopt(g, a.Joiner)
 			return
 		}
@@ -418,14 +422,24 @@ func (s *Scribe) anycast(a *Anycast) {
 		return false
 	}
 	if t := s.groups[a.Tree]; t != nil {
+		// The child with the most room first: nodes that forward in no
+		// tree yet have the most, and taking the joiner keeps them
+		// interior in one tree at most.
+		var best *child
 		for _, c := range t.children {
-			if !seen(c.ref.ID) && c.spare > 0 {
-				s.send(c.ref, &Anycast{Tree: a.Tree, Group: a.Group, Joiner: a.Joiner, Visited: visited})
-				return
+			if !seen(c.ref.ID) && c.ref.ID != a.Joiner.ID && c.spare > 0 && (best == nil || c.spare > best.spare) {
+				best = c
 			}
 		}
-		if t.hasParent() && !seen(t.parent.ID) {
-			s.send(t.parent, &Anycast{Tree: a.Tree, Group: a.Group, Joiner: a.Joiner, Visited: visited})
+		if best != nil {
+			s.send(best.ref, &Anycast{Tree: a.Tree, Group: a.Group, Joiner: a.Joiner, Visited: visited, Any: a.Any})
+			return
+		}
+		// Up: to a new node, or back to one already asked, which goes
+		// on with its other children (the search is depth first and
+		// carries its trail in Visited).
+		if t.hasParent() {
+			s.send(t.parent, &Anycast{Tree: a.Tree, Group: a.Group, Joiner: a.Joiner, Visited: visited, Any: a.Any})
 			return
 		}
 	}

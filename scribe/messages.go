@@ -116,6 +116,9 @@ type Anycast struct {
 	Group   id.ID
 	Joiner  id.Ref
 	Visited []id.ID
+	// Any says the joiner's earlier searches failed: a node with room
+	// should take it even where its policy would rather not.
+	Any bool
 }
 
 // Nack asks the receiver for chunks the sender misses.

@@ -19,6 +19,10 @@ const (
 	ViaDirect             // handed on by a full node, or sent to a sibling
 	ViaAnycast            // found by a spare-capacity search
 	ViaRoot               // delivered to this node, the group's root
+	// ViaAnycastLate is a spare-capacity search that has already visited
+	// AnycastPicky nodes, or whose joiner's earlier searches failed: the
+	// policy should take the joiner if it can at all.
+	ViaAnycastLate
 )
 
 // Policy is the mode's say over a node's children: its degree caps.
@@ -453,3 +457,8 @@ func (s *Scribe) Deliver(m *overlay.Msg) {
 func (s *Scribe) LeafSetChanged(id.Ref, bool) {}
 
 func validRef(r id.Ref) bool { return r.ID != id.Zero && r.Addr != "" }
+
+// AnycastPicky is how many nodes a spare-capacity search visits while
+// policies may still turn a joiner away for a better placement (see
+// ViaAnycastLate); past it, any node with room should take it.
+const AnycastPicky = 48

@@ -90,7 +90,7 @@ func (m *Refresh) WireSize() int {
 
 // WireSize implements wire.Sizer.
 func (m *Anycast) WireSize() int {
-	return wire.FrameSize(1 + 2*idSize + refSize(m.Joiner) + idsSize(m.Visited))
+	return wire.FrameSize(1 + 2*idSize + refSize(m.Joiner) + idsSize(m.Visited) + 1) // + the bool
 }
 
 // WireSize implements wire.Sizer.

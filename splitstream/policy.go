@@ -67,10 +67,29 @@ func (f *Forest) Adopt(g id.ID, child id.Ref, via scribe.Via) bool {
 		return f.sc.ChildCount(g) < f.perStripe() && (f.homeOf(child) == s || via == scribe.ViaRoot)
 	case f.total() >= f.cap:
 		return false
-	case s == f.home:
+	case via == scribe.ViaRoot || via == scribe.ViaAnycastLate:
 		return true
 	}
-	return via == scribe.ViaAnycast || via == scribe.ViaRoot
+	if s == f.home {
+		// A node that took orphans of another stripe leaves its home
+		// stripe's joins to other forwarders.
+		return f.interiorOnlyIn(s)
+	}
+	// An orphan found by a spare-capacity search: taken by a node that
+	// forwards in no other stripe, so that it stays interior in one tree
+	// at most; a node already forwarding elsewhere takes it only when
+	// the search found no such node early.
+	return via == scribe.ViaAnycast && f.interiorOnlyIn(s)
+}
+
+// interiorOnlyIn reports whether the node has children in no stripe but s.
+func (f *Forest) interiorOnlyIn(s int) bool {
+	for i, g := range f.stripes {
+		if i != s && f.sc.ChildCount(g) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // homeOf is the home stripe of a node.
@@ -85,6 +104,14 @@ func (f *Forest) homeOf(r id.Ref) int { return r.ID.Digit(0) % len(f.stripes) }
 // down.
 func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 	s := f.stripeOf(g)
+	if s >= 0 && s == f.home && !f.h.IsSource() && f.homeOf(child) != s && !f.interiorOnlyIn(s) {
+		// A node holding orphans of other stripes turned away a joiner
+		// of its home stripe: one of those orphans makes way (and
+		// searches again), so the node forwards in its home stripe only.
+		if eg, v, ok := f.otherLeaf(); ok {
+			return eg, v, true
+		}
+	}
 	if s < 0 || f.homeOf(child) != s {
 		return id.ID{}, id.Ref{}, false
 	}
@@ -100,6 +127,12 @@ func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 	if f.h.IsSource() {
 		return id.ID{}, id.Ref{}, false
 	}
+	return f.otherLeaf()
+}
+
+// otherLeaf names a child without children of its own in a stripe other
+// than the node's home stripe.
+func (f *Forest) otherLeaf() (id.ID, id.Ref, bool) {
 	for i, other := range f.stripes {
 		if i == f.home {
 			continue
@@ -126,7 +159,7 @@ func (f *Forest) Spare(g id.ID) int {
 		return 0
 	case f.h.IsSource():
 		return max(0, f.perStripe()-f.sc.ChildCount(g))
-	case s != f.home:
+	case s != f.home || !f.interiorOnlyIn(s):
 		return 0
 	}
 	return max(0, f.cap-f.total())
