@@ -27,9 +27,17 @@
 // than itself (so not its descendant); refusals name forwarders one level
 // down, and an orphaned substream seeks forwarding members. Pulls repair
 // whatever pushes miss (at once when a later chunk of the substream came
-// first), and a parent that keeps being late is replaced. A viewer picks
-// its first chunk from its partners' clocks (or the channel metadata) so
-// that its playback lag is about StartLag.
+// first), and a parent that keeps being late is replaced; the old parent
+// pushes until the new one grants. Pushes and served requests share one
+// send queue (urgent requests, then pushes to forwarding children, then to
+// leaves, then other requests), paced so that the uplink holds about one
+// chunk and control messages never wait behind a burst of pushes. A
+// forwarder deep in its home substream climbs: its parent names its own
+// parent, which takes the forwarder as a partner and child, pushing a leaf
+// down, so forwarders rise above leaves. A viewer subscribes as soon as it
+// has partners; until a chunk comes it also pulls a first chunk, picked
+// from its partners' clocks (or the channel metadata) so that its playback
+// lag is about StartLag, and whichever comes first starts playback.
 package datadriven
 
 import (
@@ -47,7 +55,8 @@ type Config struct {
 	Window int
 	// Partners is how many partners a viewer seeks (M). Default 6.
 	Partners int
-	// MaxPartners is how many partners a viewer accepts. Default 8.
+	// MaxPartners is how many partners a viewer accepts (two more, for
+	// a while, to let a forwarder climb). Default 12.
 	MaxPartners int
 	// SourceSlots is how many partners the source takes per multiple of
 	// the stream rate its upload carries (at least one). Default 0.75.

@@ -126,7 +126,9 @@ type Subscribe struct {
 // SubAck answers a Subscribe with the substreams the partner will push and
 // its depths; a parent whose depth changes sends it again unasked. A
 // refusal names other forwarders of the refused substreams to try, one
-// level further down (SplitStream's push-down).
+// level further down (SplitStream's push-down); a grant to a child that
+// forwards the substream names the parent's own parent in it (none for the
+// source), so that a deep child can climb.
 type SubAck struct {
 	_      struct{} `cbor:",toarray"`
 	Mask   uint16

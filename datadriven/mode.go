@@ -41,6 +41,10 @@ type Stats struct {
 	// DupPush counts duplicates that a parent pushed; Pushed fresh chunks
 	// a parent pushed.
 	DupPush, Pushed uint64
+	// Climbs counts partnerships asked of the parent's parent to rise in
+	// the home substream; Trimmed partners dropped for being beyond
+	// MaxPartners.
+	Climbs, Trimmed uint64
 }
 
 // Mode is the mesh on one node. Call it on the node's event loop only.
@@ -77,6 +81,8 @@ type Mode struct {
 	lastDepth [16]uint8         // depth per substream at the last parent choice
 	orphanAt  [16]time.Duration // when it lost its parent
 	pushTop   [16]uint64        // per substream: newest seq its parent pushed, + 1
+	up        id.Ref            // the parent's parent in the home substream
+	climbAt   time.Duration     // no climb before
 }
 
 // New returns the mesh mode for h.
@@ -245,6 +251,7 @@ func (m *Mode) hold(c *chunk.Chunk, from id.Ref) {
 		}
 		m.send(p, have)
 	}
+	m.pump()
 }
 
 // serve sends a held chunk to a partner and counts it against this
@@ -381,6 +388,8 @@ func (m *Mode) Stats() map[string]float64 {
 		"replaced":      float64(s.Replaced),
 		"bad_input":     float64(s.BadInput),
 		"dup_push":      float64(s.DupPush),
+		"climbs":        float64(s.Climbs),
+		"trimmed":       float64(s.Trimmed),
 	}
 }
 

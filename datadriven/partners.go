@@ -118,7 +118,11 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 		return
 	}
 	weak := m.source && h.Upload > 0 && m.h.Rate() > 0 && h.Upload*4 < m.h.Rate()
-	if weak || len(m.partners) >= m.slots() && !m.makeRoom(h.Upload) {
+	full := len(m.partners) >= m.slots() && !m.makeRoom(h.Upload)
+	if full && len(m.partners) < m.cfg.MaxPartners+extraPartners && m.lowers(from.ID, h.Depths) {
+		full = false // a forwarder that would rise as our child: see climb
+	}
+	if weak || full {
 		m.stats.HelloRefused++
 		m.h.Send(from, &Welcome{Upload: m.h.Upload(), Map: m.held.Wire(), Peers: m.referrals(from.ID)})
 		return
@@ -196,7 +200,8 @@ func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 	if m.partner(from.ID) != nil {
 		return
 	}
-	if len(m.partners) >= m.cfg.MaxPartners {
+	climbing := len(m.partners) < m.cfg.MaxPartners+extraPartners && m.raises(from.ID, w.Depths)
+	if len(m.partners) >= m.cfg.MaxPartners && !climbing {
 		m.h.Send(from, &Bye{})
 		return
 	}
@@ -212,10 +217,37 @@ func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 		m.h.Send(from, &Bye{})
 		return
 	}
-	if m.orphans() != 0 {
+	if m.orphans() != 0 || climbing {
 		m.parents()
 	}
 	m.schedule()
+}
+
+// extraPartners is how many partners beyond MaxPartners a node takes for
+// climbing (see climb); trim drops the excess later.
+const extraPartners = 2
+
+// trim drops partners beyond MaxPartners, least useful first, among
+// those with no push between them and this node.
+func (m *Mode) trim() {
+	now := m.e.Now()
+	for len(m.partners) > m.cfg.MaxPartners {
+		var worst *partner
+		for _, p := range m.partners {
+			if p.source || p.parent != 0 || p.subs != 0 || now-p.since < 2*m.cfg.Tick {
+				continue
+			}
+			if worst == nil || p.recv+p.given < worst.recv+worst.given {
+				worst = p
+			}
+		}
+		if worst == nil {
+			return
+		}
+		m.stats.Trimmed++
+		m.h.Send(worst.ref, &Bye{})
+		m.drop(worst, 3*m.cfg.ReplacePeriod)
+	}
 }
 
 // drop ends a partnership; its outstanding requests go elsewhere. shun
@@ -365,8 +397,13 @@ func (m *Mode) tick() {
 			m.hello(src)
 		}
 	}
+	m.trim()
 	m.fill()
 	m.parents()
+	for _, p := range m.partners {
+		p.wasLate, p.late = p.late, 0
+	}
+	m.climb()
 	m.schedule()
 }
 

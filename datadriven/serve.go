@@ -7,11 +7,28 @@ import (
 	"github.com/almcast/alm/id"
 )
 
-// pending is a request a supplier has taken and not yet sent.
+// pending is a chunk this node owes a partner and has not yet sent: a
+// request it took, or a push to a child.
 type pending struct {
 	p      *partner
 	seq    uint64
-	urgent bool
+	urgent bool // a request near its deadline
+	push   bool // a push to a child
+	fwd    bool // the child forwards the chunk's substream
+}
+
+// rank orders the send queue: urgent requests, then pushes to children
+// that forward them, then pushes to leaves, then other requests.
+func (q pending) rank() int {
+	switch {
+	case q.urgent:
+		return 0
+	case q.push && q.fwd:
+		return 1
+	case q.push:
+		return 2
+	}
+	return 3
 }
 
 // backlog is how long a chunk sent now would wait on this node's uplink:
@@ -38,7 +55,10 @@ func (m *Mode) chunkTime() time.Duration {
 }
 
 // wait is how long a request taken now would wait before its chunk
-// starts to leave.
+// starts to leave, were it served after everything queued (pushes
+// included). Urgent requests are refused on this figure too although
+// they go first: taking them beyond it starves the pushes, which makes
+// more chunks urgent downstream (measured: the mesh collapses).
 func (m *Mode) wait() time.Duration {
 	return m.backlog() + time.Duration(len(m.queue))*m.chunkTime()
 }
@@ -86,14 +106,15 @@ func (m *Mode) onRequest(from id.Ref, r *Request) {
 	m.pump()
 }
 
-// next removes and returns the queued request to serve next: urgent ones
-// first in arrival order, then the newest chunk, which spreads the
-// stream fastest (older chunks have more holders).
+// next removes and returns the queued chunk to send next: by rank (see
+// pending.rank), in arrival order within a rank, except that among
+// ordinary requests the newest chunk goes first, which spreads the stream
+// fastest (older chunks have more holders).
 func (m *Mode) next() pending {
 	best := 0
 	for i, q := range m.queue {
 		b := m.queue[best]
-		if q.urgent && !b.urgent || q.urgent == b.urgent && !q.urgent && q.seq > b.seq {
+		if r, rb := q.rank(), b.rank(); r < rb || r == rb && r == 3 && q.seq > b.seq {
 			best = i
 		}
 	}
@@ -102,9 +123,9 @@ func (m *Mode) next() pending {
 	return q
 }
 
-// pump sends queued chunks while the uplink has room for them, keeping
-// the uplink's own queue short so that control messages and urgent
-// chunks do not wait behind it.
+// pump sends queued chunks (pushes and requests) while the uplink has
+// room for them, keeping the uplink's own queue short so that control
+// messages and urgent chunks do not wait behind it.
 func (m *Mode) pump() {
 	for len(m.queue) > 0 {
 		if b := m.backlog(); b > m.chunkTime()/2 {
@@ -119,9 +140,14 @@ func (m *Mode) pump() {
 			return
 		}
 		q := m.next()
-		if c := m.stored(q.seq); c != nil && m.partner(q.p.ref.ID) == q.p {
-			m.serve(q.p, c)
+		c := m.stored(q.seq)
+		if c == nil || m.partner(q.p.ref.ID) != q.p {
+			continue
 		}
+		if q.push && (q.p.subs&m.bit(q.seq) == 0 || q.p.m.Has(q.seq)) {
+			continue // no longer its child, or it has the chunk already
+		}
+		m.serve(q.p, c)
 	}
 }
 

@@ -4,10 +4,10 @@ package datadriven
 // figures into the lab's mesh figures: partners_mean, requests_per_chunk
 // (chunks requested / fresh chunks received), dup_ratio (media bytes
 // received twice / media bytes received), and totals of replacements,
-// timeouts and refused input.
+// climbs, timeouts and refused input.
 func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 	var served, busy, refusals, duppush, pushed, dsum, dmax, orphan float64
-	var partners, requests, received, payload, dup, timeouts, replaced, failing, silent, bad float64
+	var partners, requests, received, payload, dup, timeouts, replaced, failing, silent, bad, climbs, trimmed float64
 	for _, v := range viewers {
 		partners += v["partners"]
 		requests += v["requests"]
@@ -27,6 +27,8 @@ func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 		dsum += v["depth_sum"]
 		dmax = max(dmax, v["depth_max"])
 		orphan += v["orphan"]
+		climbs += v["climbs"]
+		trimmed += v["trimmed"]
 	}
 	out := map[string]float64{
 		"timeouts_total":     timeouts,
@@ -35,6 +37,8 @@ func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 		"refused_busy_total": busy,
 		"refusals_total":     refusals,
 		"partners_replaced":  replaced,
+		"climbs_total":       climbs,
+		"partners_trimmed":   trimmed,
 		"partners_failing":   failing,
 		"partners_silent":    silent,
 		"bad_input_total":    bad,

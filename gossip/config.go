@@ -45,7 +45,9 @@ type Config struct {
 	// Default 60s.
 	SampleExpiry time.Duration
 	// Reply is how many members the rendezvous hands out per request.
-	// Default 16.
+	// Default 8: enough for a first set of partners, at half the bytes of
+	// 16, which matters when a crowd joins at once (the rendezvous answers
+	// every newcomer).
 	Reply int
 	// MaxTopics bounds how many channels one node keeps a sample for.
 	// Default 1024.
@@ -63,7 +65,7 @@ func DefaultConfig() Config {
 		AnnouncePeriod: 20 * time.Second,
 		SampleSize:     128,
 		SampleExpiry:   60 * time.Second,
-		Reply:          16,
+		Reply:          8,
 		MaxTopics:      1024,
 	}
 }
