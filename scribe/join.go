@@ -109,7 +109,9 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 	inTree := g != nil && g.inTree()
 	room := g == nil || len(g.children) < s.cfg.MaxChildren
 	ask := via
-	if atRoot {
+	if atRoot || (j.Root && g != nil && g.top) {
+		// Delivered here as the group's root, or the root attaching to
+		// the top: the policy must make room for it if it can.
 		ask = ViaRoot
 	}
 	if room && (inTree || atRoot || via != ViaRoute || s.cfg.ReversePath) && s.pol.Adopt(j.Group, j.Joiner, ask) {

@@ -231,7 +231,13 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	// Chunks of a tree come from the parent in order: the ones skipped
 	// over were lost on the way.
 	if fromParent {
-		if l, ok := r.last[g]; ok && c.Seq > l {
+		l, ok := r.last[g]
+		if !ok {
+			// The tree's first chunk here: its chunks since the node's
+			// first one (which the player starts from) are due too.
+			l = r.first
+		}
+		if c.Seq > l {
 			n := 0
 			for m := c.Seq - r.stride; m+r.stride > l && m >= r.first && m < c.Seq && n < maxWants; m -= r.stride {
 				r.ask(m, now)
