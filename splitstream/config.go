@@ -37,11 +37,6 @@ type Config struct {
 	// Overhead is the wire size of a chunk over its nominal share of the
 	// rate (RTP headers, encoding, signature). Default 1.03.
 	Overhead float64
-	// Balance caps the children a node takes from joins at Balance times
-	// the number of stripes (children beyond come only from spare-capacity
-	// searches), so that no node makes its last children wait long for
-	// each chunk. Default 1.25.
-	Balance float64
 	// MaxChildren caps a node's children over all stripes. Default 64.
 	MaxChildren int
 	// SpareChildren caps a node's children in the spare-capacity group's
@@ -64,7 +59,6 @@ func DefaultConfig() Config {
 		Relay:         r,
 		Headroom:      0.1,
 		Overhead:      1.03,
-		Balance:       1.25,
 		MaxChildren:   64,
 		SpareChildren: 8,
 	}
@@ -77,8 +71,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("splitstream: %d stripes, want 1 to 16", c.Stripes)
 	case c.Headroom < 0 || c.Headroom >= 1 || c.Overhead < 1 || c.Overhead > 2:
 		return fmt.Errorf("splitstream: headroom %v or overhead %v out of range", c.Headroom, c.Overhead)
-	case c.Balance < 0.5:
-		return fmt.Errorf("splitstream: balance %v below 0.5", c.Balance)
 	case c.MaxChildren < 0 || c.SpareChildren < 1:
 		return fmt.Errorf("splitstream: max children %d or spare children %d out of range", c.MaxChildren, c.SpareChildren)
 	}

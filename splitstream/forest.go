@@ -32,7 +32,6 @@ type Forest struct {
 	spare   id.ID
 	home    int // the stripe this node forwards in
 	cap     int // stripe children over all stripes
-	soft    int // children taken by joins; beyond, only by anycast
 	rep     *scribe.RepairClock
 }
 
@@ -92,11 +91,6 @@ func (f *Forest) Start() {
 	if f.h.Upload() <= 0 {
 		f.cap = k // unknown upload: one copy of the stream
 	}
-	// Each of a stripe's chunks leaves a node once per child: a node with
-	// many children delays the last ones by as many chunk times. Joins
-	// fill a node up to what a balanced forest needs (about k children a
-	// node); the rest of its capacity serves orphans found by anycast.
-	f.soft = min(f.cap, int(float64(k)*f.cfg.Balance+0.5))
 	f.sc.SetFeeder(f.h.Source())
 	f.sc.SetSpareTree(f.spare)
 	f.sc.Start()
