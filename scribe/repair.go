@@ -1,6 +1,7 @@
 package scribe
 
 import (
+	"slices"
 	"time"
 
 	"github.com/almcast/alm/id"
@@ -100,6 +101,14 @@ func (r *Relay) target(w *want) (id.Ref, bool) {
 		add(x)
 	}
 	if len(cands) == 0 {
+		// Last, the source: it serves only from upload it has to spare
+		// (and says Miss otherwise), which in a small swarm is often
+		// the only copy left after a forwarder fails.
+		if src := r.h.Source(); !src.IsZero() && src.ID != r.sc.self.ID && !slices.Contains(w.tried, src.ID) {
+			w.last = src.ID
+			w.tried = append(w.tried, src.ID)
+			return src, true
+		}
 		w.last = id.Zero
 		return id.Ref{}, false
 	}

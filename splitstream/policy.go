@@ -63,7 +63,13 @@ func (f *Forest) Adopt(g id.ID, child id.Ref, via scribe.Via) bool {
 	case s < 0:
 		return false
 	case f.h.IsSource():
-		// The source's few slots go to nodes that forward in the stripe.
+		// The source's few slots go to nodes that forward in the stripe,
+		// its share in each stripe; an orphan that a spare-capacity
+		// search brought takes any slot left (in a small swarm a stripe
+		// may have no forwarder at all).
+		if via == scribe.ViaAnycast || via == scribe.ViaAnycastLate {
+			return f.total() < f.cap
+		}
 		return f.sc.ChildCount(g) < f.perStripe() && (f.homeOf(child) == s || via == scribe.ViaRoot)
 	case f.total() >= f.cap:
 		return false

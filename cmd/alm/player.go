@@ -14,6 +14,7 @@ import (
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/identity"
+	"github.com/almcast/alm/lab"
 	"github.com/almcast/alm/player"
 	"github.com/almcast/alm/stream"
 )
@@ -48,6 +49,7 @@ func runPlayer(ctx context.Context, args []string) error {
 	keyFile := fs.String("key", "", "ed25519 key file (default: a fresh key for this run)")
 	startup := fs.Duration("startup", time.Second, "playout buffer before the first chunk plays")
 	joinTimeout := fs.Duration("join-timeout", 15*time.Second, "give up when the overlay cannot be joined within this time")
+	upS := fs.String("upload", "", "this node's upload capacity in bit/s, e.g. 2M (default unknown: it forwards about one copy of the stream)")
 	logLevel := fs.String("log-level", "info", "log level")
 	adminAddr := fs.String("admin", "", "serve Prometheus metrics at /metrics and state at /debug/state on this TCP address")
 	if err := fs.Parse(args); err != nil {
@@ -86,6 +88,11 @@ func runPlayer(ctx context.Context, args []string) error {
 	cfg := stream.DefaultConfig()
 	cfg.Player.StartupDelay = *startup
 	cfg.Mode = "" // the source's metadata names it
+	if *upS != "" {
+		if cfg.Upload, err = lab.ParseRate(*upS); err != nil {
+			return err
+		}
+	}
 	out := &lateOutput{}
 	metaErr := make(chan error, 1)
 	var o player.Output
