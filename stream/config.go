@@ -27,7 +27,8 @@ type Config struct {
 	// rendezvous. Default 30s.
 	AnnouncePeriod time.Duration
 	// FindRetry is how long a viewer waits for an answer before it asks
-	// again. Default 1s.
+	// again (the first time half as long); each retry also asks a few
+	// leaf-set members directly. Default 1s.
 	FindRetry time.Duration
 	// Keep is how many chunks a node keeps after playing them, to serve
 	// peers. Default 150 (30s of 200ms chunks).

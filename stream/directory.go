@@ -81,6 +81,25 @@ func (n *Node) Deliver(m *overlay.Msg) {
 	case *Find:
 		if !n.answer(p) {
 			n.hold(p)
+			n.askReplicas(p)
+		}
+	}
+}
+
+// askReplicas passes a find this node cannot answer as the rendezvous to
+// its nearest leaf-set neighbours: while leaf sets disagree, the entry may
+// sit one node over (the announcement went there). They answer it if they
+// hold the entry and pass it on no further.
+func (n *Node) askReplicas(f *Find) {
+	if f.Viewer.IsZero() {
+		return
+	}
+	cw, ccw := n.ov.LeafSet().Sides()
+	for i := 0; i < replicas; i++ {
+		for _, side := range [][]id.Ref{cw, ccw} {
+			if i < len(side) && side[i].ID != f.Viewer.ID {
+				n.e.Send(side[i], f)
+			}
 		}
 	}
 }

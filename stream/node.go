@@ -28,6 +28,9 @@ type Stats struct {
 	Finds uint64
 	// BadMeta counts metadata that failed verification.
 	BadMeta uint64
+	// BadFinds counts finds sent straight to this node by neither the
+	// viewer nor a leaf-set neighbour (refused).
+	BadFinds uint64
 	// PayloadSent counts the media bytes in chunks this node sent.
 	PayloadSent uint64
 }
@@ -212,10 +215,45 @@ func (n *Node) find() {
 		n.e.After(n.cfg.FindRetry/10, n.find)
 		return
 	}
+	// The first answer is usually back within a few hundred ms; the
+	// first retry comes after half of FindRetry, later ones after all.
+	wait := n.cfg.FindRetry
+	if n.stats.Finds == 0 {
+		wait /= 2
+	}
+	f := &Find{Channel: n.ch.ID(), Viewer: n.e.Self()}
+	if n.stats.Finds > 0 {
+		n.askAround(f)
+	}
 	n.stats.Finds++
-	n.ov.Route(n.ch.ID(), &Find{Channel: n.ch.ID(), Viewer: n.e.Self()})
-	n.e.After(n.cfg.FindRetry, n.find)
+	n.ov.Route(n.ch.ID(), f)
+	n.e.After(wait, n.find)
 }
+
+// askAround sends a find that went unanswered directly to a few of the
+// viewer's leaf-set members, chosen at random: any of them that holds the
+// channel's entry or has found the channel answers, none passes it on.
+// While leaf sets disagree, finds routed to the channel's ID can keep
+// ending at a node that wrongly believes it is the rendezvous and holds
+// them.
+func (n *Node) askAround(f *Find) {
+	var to []id.Ref
+	cw, ccw := n.ov.LeafSet().Sides()
+	leaf := append(append([]id.Ref(nil), cw...), ccw...)
+	for _, i := range n.e.Rand().Perm(len(leaf)) {
+		if len(to) == askNearby {
+			break
+		}
+		to = append(to, leaf[i])
+	}
+	for _, r := range to {
+		n.e.Send(r, f)
+	}
+}
+
+// askNearby is how many leaf-set members an unanswered find is also sent
+// to.
+const askNearby = 2
 
 // Stop ends the node's streaming at once.
 func (n *Node) Stop() {
@@ -244,7 +282,8 @@ func (n *Node) Leave() {
 	n.Stop()
 }
 
-// Receive implements env.Handler for chunks and directory answers.
+// Receive implements env.Handler for chunks, directory answers, replicas
+// and finds sent straight to this node.
 func (n *Node) Receive(from id.Ref, m wire.Message) {
 	switch m := m.(type) {
 	case *chunk.Chunk:
@@ -256,7 +295,21 @@ func (n *Node) Receive(from id.Ref, m wire.Message) {
 		n.onFound(m)
 	case *Announce:
 		n.onAnnounce(m) // a replica from the rendezvous
+	case *Find:
+		n.onDirectFind(from, m)
 	}
+}
+
+// onDirectFind answers a find sent straight to this node, by the viewer
+// itself (askAround) or by a leaf-set neighbour that lacks the entry as
+// the rendezvous (askReplicas); it is never passed on. Others are refused,
+// so strangers cannot point answers at a third node with it.
+func (n *Node) onDirectFind(from id.Ref, f *Find) {
+	if f.Viewer.ID != from.ID && !n.ov.LeafSet().Contains(from.ID) {
+		n.stats.BadFinds++
+		return
+	}
+	n.answer(f)
 }
 
 func (n *Node) onFound(m *Found) {

@@ -8,10 +8,12 @@ import (
 	"github.com/almcast/alm/chunk"
 	_ "github.com/almcast/alm/direct"
 	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/sim"
 	"github.com/almcast/alm/source"
 	"github.com/almcast/alm/stream"
+	"github.com/almcast/alm/wire"
 )
 
 // verifyingOutput re-checks every chunk it is asked to play.
@@ -37,6 +39,18 @@ type world struct {
 }
 
 func build(t *testing.T, viewers int) *world {
+	t.Helper()
+	w := buildQuiet(t, viewers)
+	w.broadcast(t)
+	for i, v := range w.viewers {
+		w.nw.Nodes()[i+1].Do(v.Watch)
+	}
+	return w
+}
+
+// buildQuiet builds the overlay and the nodes; the source has not
+// broadcast yet and no viewer watches.
+func buildQuiet(t *testing.T, viewers int) *world {
 	t.Helper()
 	cfg := sim.DefaultConfig()
 	cfg.Seed = 7
@@ -81,6 +95,11 @@ func build(t *testing.T, viewers int) *world {
 		ovs[len(ovs)-1].Join(ovs[nw.Rand().IntN(len(ovs)-1)].Self())
 	}
 	nw.RunFor(5 * time.Second)
+	return w
+}
+
+func (w *world) broadcast(t *testing.T) {
+	t.Helper()
 	var srcErr error
 	w.srcNode.Do(func() {
 		if srcErr = w.src.Broadcast(source.TestSDP("127.0.0.1", 5004, 31250), 1_000_000); srcErr == nil {
@@ -90,10 +109,6 @@ func build(t *testing.T, viewers int) *world {
 	if srcErr != nil {
 		t.Fatal(srcErr)
 	}
-	for i, v := range w.viewers {
-		nw.Nodes()[i+1].Do(v.Watch)
-	}
-	return w
 }
 
 func TestDirectStreamReachesEveryViewer(t *testing.T) {
@@ -168,5 +183,87 @@ func TestBadChunksAreDroppedAndCounted(t *testing.T) {
 	}
 	if s := victim.Player().Stats(); s.Continuity() < 0.99 {
 		t.Fatalf("victim continuity %.3f after the attack", s.Continuity())
+	}
+}
+
+// A viewer asks again after half of FindRetry, then after FindRetry, and
+// from the first retry on also asks leaf-set members directly; once the
+// channel is announced every viewer finds it.
+func TestFindRetriesSoonerFirstAndAsksAround(t *testing.T) {
+	w := buildQuiet(t, 8)
+	direct := 0
+	w.nw.Trace = func(_, _ *sim.Node, m wire.Message, _ int, _ bool) {
+		if _, ok := m.(*stream.Find); ok {
+			direct++ // routed finds travel inside overlay messages
+		}
+	}
+	retry := stream.DefaultConfig().FindRetry
+	v, vn := w.viewers[0], w.nw.Nodes()[1]
+	vn.Do(v.Watch)
+	w.nw.RunFor(10 * time.Millisecond)
+	if f := v.StreamStats().Finds; f != 1 || direct != 0 {
+		t.Fatalf("after watch: %d finds, %d direct; want 1, 0", f, direct)
+	}
+	w.nw.RunFor(retry / 2)
+	if f := v.StreamStats().Finds; f != 2 {
+		t.Fatalf("after FindRetry/2: %d finds, want 2", f)
+	}
+	if direct == 0 {
+		t.Fatal("the retry asked no leaf-set member")
+	}
+	w.nw.RunFor(retry / 2)
+	if f := v.StreamStats().Finds; f != 2 {
+		t.Fatalf("after FindRetry: %d finds, want still 2", f)
+	}
+	w.nw.RunFor(retry / 2)
+	if f := v.StreamStats().Finds; f != 3 {
+		t.Fatalf("after 1.5 FindRetry: %d finds, want 3", f)
+	}
+	w.broadcast(t)
+	for i, v := range w.viewers[1:] {
+		w.nw.Nodes()[i+2].Do(v.Watch)
+	}
+	w.nw.RunFor(5 * time.Second)
+	for i, v := range w.viewers {
+		if v.Meta() == nil {
+			t.Errorf("viewer %d has not found the channel (%d finds)", i, v.StreamStats().Finds)
+		}
+	}
+}
+
+// A find sent straight to a node is answered for the viewer that sent it
+// (or a leaf-set neighbour), and refused from a stranger naming another
+// node.
+func TestDirectFindAnsweredOnlyForAsker(t *testing.T) {
+	w := build(t, 5)
+	w.nw.RunFor(5 * time.Second)
+	holder, hn := w.viewers[0], w.nw.Nodes()[1]
+	if holder.Meta() == nil {
+		t.Fatal("viewer 0 has not found the channel")
+	}
+	asker := w.nw.Nodes()[3].Self()
+	var stranger id.Ref
+	stranger.ID[0], stranger.Addr = 0x5a, "stranger"
+	for _, tc := range []struct {
+		from  id.Ref
+		found int
+		bad   uint64
+	}{
+		{from: asker, found: 1},
+		{from: stranger, bad: 1},
+	} {
+		found := 0
+		w.nw.Trace = func(from, to *sim.Node, m wire.Message, _ int, _ bool) {
+			if _, ok := m.(*stream.Found); ok && from == hn && to.Self().ID == asker.ID {
+				found++
+			}
+		}
+		before := holder.StreamStats().BadFinds
+		hn.Do(func() { holder.Receive(tc.from, &stream.Find{Channel: w.ch.ID(), Viewer: asker}) })
+		w.nw.RunFor(time.Second)
+		if found != tc.found || holder.StreamStats().BadFinds-before != tc.bad {
+			t.Errorf("find from %s: %d answers, %d refused; want %d, %d", tc.from.Addr, found,
+				holder.StreamStats().BadFinds-before, tc.found, tc.bad)
+		}
 	}
 }
