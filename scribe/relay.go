@@ -234,8 +234,15 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 		l, ok := r.last[g]
 		if !ok {
 			// The tree's first chunk here: its chunks since the node's
-			// first one (which the player starts from) are due too.
+			// first one (which the player starts from) are due too, as
+			// far back as a late chunk is still worth having.
 			l = r.first
+			if back := uint64(r.cfg.Window / r.dur); c.Seq > l+back {
+				l = c.Seq - back
+			}
+		}
+		if p := r.h.Player(); p != nil && p.Next() > l {
+			l = p.Next() // older ones are past their playout time
 		}
 		if c.Seq > l {
 			n := 0
