@@ -437,10 +437,12 @@ func (s *Scribe) anycast(a *Anycast) {
 			s.send(best.ref, &Anycast{Tree: a.Tree, Group: a.Group, Joiner: a.Joiner, Visited: visited, Any: a.Any})
 			return
 		}
-		// Up: to a new node, or back to one already asked, which goes
-		// on with its other children (the search is depth first and
-		// carries its trail in Visited).
-		if t.hasParent() {
+		// Up: to a new node; or, for a joiner whose earlier searches
+		// failed, also back to one already asked, which goes on with its
+		// other children (depth first, the trail in Visited). Ordinary
+		// searches do not backtrack: where upload is scarce most of them
+		// fail, and long failing searches flood the tree.
+		if t.hasParent() && (a.Any || !seen(t.parent.ID)) {
 			s.send(t.parent, &Anycast{Tree: a.Tree, Group: a.Group, Joiner: a.Joiner, Visited: visited, Any: a.Any})
 			return
 		}
