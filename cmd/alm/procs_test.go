@@ -317,18 +317,7 @@ func procsWindow(before, after []int, missedBefore, missedAfter []int64) string 
 // SIGKILL; every other player must go on playing, and some must have lost
 // their parent (the kill hit a parent).
 func TestForestProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short: builds the binary and runs six processes")
-	}
-	began := time.Now()
-	bin := cliBuild(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	sw := procsStart(t, ctx, bin, "forest", procsPlayers)
-	start := sw.waitPlaying(t, ctx, 30*time.Second)
-	t.Logf("all %d players play after %v: played %v", procsPlayers, time.Since(began).Round(time.Millisecond), start)
-	// A second of play first, so that the swarm has settled a little.
-	sw.keepPlaying(t, ctx, "settling", sw.players, int(time.Second/(50*time.Millisecond)), 15*time.Second)
+	ctx, sw := procsPlaying(t, "forest", 50*time.Millisecond)
 
 	// A player with children in some stripe: the source takes one child
 	// per stripe, so the other players hang below players. Children
@@ -412,7 +401,6 @@ func TestForestProcesses(t *testing.T) {
 		t.Errorf("no other player lost a parent after %s was killed: it was no one's parent\nmode figures:\n%s\n%s",
 			parent.name, procsModeStats(names, states), sw.dump())
 	}
-	t.Logf("whole test %v", time.Since(began).Round(time.Millisecond))
 }
 
 // procsParentLosses returns each node's forest parent losses (-1 where
@@ -434,18 +422,7 @@ func procsParentLosses(ctx context.Context, nodes []*procsNode) []float64 {
 // processes. Once all play, the two players that served the most chunks
 // to others are killed with SIGKILL; the other three must go on playing.
 func TestMeshProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short: builds the binary and runs six processes")
-	}
-	began := time.Now()
-	bin := cliBuild(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	sw := procsStart(t, ctx, bin, "mesh", procsPlayers)
-	start := sw.waitPlaying(t, ctx, 30*time.Second)
-	t.Logf("all %d players play after %v: played %v", procsPlayers, time.Since(began).Round(time.Millisecond), start)
-	// A second of play first, so that the swarm has settled a little.
-	sw.keepPlaying(t, ctx, "settling", sw.players, int(time.Second/(200*time.Millisecond)), 15*time.Second)
+	ctx, sw := procsPlaying(t, "mesh", 200*time.Millisecond)
 
 	// Kill the two players that gave the most to others (pushed and
 	// served chunks): the worst pair to lose.
@@ -482,5 +459,24 @@ func TestMeshProcesses(t *testing.T) {
 	t.Logf("after the kills, %s played %v -> %v (want + backlog %v + %d new each) within %v; missed %v -> %v; continuity since the kills %s",
 		procsNames(rest), before, after, backlog, want, time.Since(killed).Round(time.Millisecond), missedBefore, missedAfter,
 		procsWindow(before, after, missedBefore, missedAfter))
-	t.Logf("whole test %v", time.Since(began).Round(time.Millisecond))
+}
+
+// procsPlaying starts a swarm of mode (skipped in -short mode), waits
+// until every player plays, then for a second more of play (chunks of
+// chunk each) so that the swarm settles a little. The context bounds the
+// whole test.
+func procsPlaying(t *testing.T, mode string, chunk time.Duration) (context.Context, *procsSwarm) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("short: builds the binary and runs six processes")
+	}
+	began := time.Now()
+	bin := cliBuild(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	sw := procsStart(t, ctx, bin, mode, procsPlayers)
+	start := sw.waitPlaying(t, ctx, 30*time.Second)
+	t.Logf("all %d players play after %v: played %v", procsPlayers, time.Since(began).Round(time.Millisecond), start)
+	sw.keepPlaying(t, ctx, "settling", sw.players, int(time.Second/chunk), 15*time.Second)
+	return ctx, sw
 }
