@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/almcast/alm/admin"
+	"github.com/almcast/alm/delivery"
 )
 
 // The swarm of the process tests: a source at 500 kbit/s whose upload
@@ -43,6 +44,7 @@ type procsNode struct {
 type procsSwarm struct {
 	src     *procsNode
 	players []*procsNode
+	chunk   time.Duration // the mode's chunk duration
 }
 
 // procsStart starts `alm source --mode mode` and n players watching it,
@@ -51,7 +53,7 @@ func procsStart(t *testing.T, ctx context.Context, bin, mode string, n int) *pro
 	t.Helper()
 	dir := t.TempDir()
 	srcAddr := "127.0.0.1:" + strconv.Itoa(cliFreeUDPPort(t))
-	sw := &procsSwarm{src: &procsNode{name: "source", admin: freeTCP(t)}}
+	sw := &procsSwarm{src: &procsNode{name: "source", admin: freeTCP(t)}, chunk: delivery.ChunkDuration(mode, 0)}
 	sw.src.p = e2eStart(t, ctx, "source", bin, "source", "--listen", srcAddr, "--channel", "procs-"+mode,
 		"--input", "test:"+procsRate, "--mode", mode, "--upload", procsUpload,
 		"--key", filepath.Join(dir, "source.key"), "--admin", sw.src.admin)
@@ -317,7 +319,7 @@ func procsWindow(before, after []int, missedBefore, missedAfter []int64) string 
 // SIGKILL; every other player must go on playing, and some must have lost
 // their parent (the kill hit a parent).
 func TestForestProcesses(t *testing.T) {
-	ctx, sw := procsPlaying(t, "forest", 50*time.Millisecond)
+	ctx, sw := procsPlaying(t, "forest")
 
 	// A player with children in some stripe: the source takes one child
 	// per stripe, so the other players hang below players. Children
@@ -381,13 +383,7 @@ func TestForestProcesses(t *testing.T) {
 	t.Logf("killing %s, a parent in the forest", parent.name)
 	sw.kill(t, parent)
 
-	want := int(procsKeepPlaying / (50 * time.Millisecond)) // the forest's chunks are 50ms
-	killed := time.Now()
-	before, after, backlog := sw.keepPlaying(t, ctx, "after the kill", rest, want, procsKeepWithin)
-	missedAfter := procsMissed(ctx, rest)
-	t.Logf("after the kill, %s played %v -> %v (want + backlog %v + %d new each) within %v; missed %v -> %v; continuity since the kill %s",
-		procsNames(rest), before, after, backlog, want, time.Since(killed).Round(time.Millisecond), missedBefore, missedAfter,
-		procsWindow(before, after, missedBefore, missedAfter))
+	sw.survive(t, ctx, rest, missedBefore)
 	lossesAfter := procsParentLosses(ctx, rest)
 	t.Logf("parent losses of the others: %v -> %v", lossesBefore, lossesAfter)
 	lost := false
@@ -422,7 +418,7 @@ func procsParentLosses(ctx context.Context, nodes []*procsNode) []float64 {
 // processes. Once all play, the two players that served the most chunks
 // to others are killed with SIGKILL; the other three must go on playing.
 func TestMeshProcesses(t *testing.T) {
-	ctx, sw := procsPlaying(t, "mesh", 200*time.Millisecond)
+	ctx, sw := procsPlaying(t, "mesh")
 
 	// Kill the two players that gave the most to others (pushed and
 	// served chunks): the worst pair to lose.
@@ -452,20 +448,13 @@ func TestMeshProcesses(t *testing.T) {
 		sw.kill(t, v)
 	}
 
-	want := int(procsKeepPlaying / (200 * time.Millisecond)) // the mesh's chunks are 200ms
-	killed := time.Now()
-	before, after, backlog := sw.keepPlaying(t, ctx, "after the kill", rest, want, procsKeepWithin)
-	missedAfter := procsMissed(ctx, rest)
-	t.Logf("after the kills, %s played %v -> %v (want + backlog %v + %d new each) within %v; missed %v -> %v; continuity since the kills %s",
-		procsNames(rest), before, after, backlog, want, time.Since(killed).Round(time.Millisecond), missedBefore, missedAfter,
-		procsWindow(before, after, missedBefore, missedAfter))
+	sw.survive(t, ctx, rest, missedBefore)
 }
 
 // procsPlaying starts a swarm of mode (skipped in -short mode), waits
-// until every player plays, then for a second more of play (chunks of
-// chunk each) so that the swarm settles a little. The context bounds the
-// whole test.
-func procsPlaying(t *testing.T, mode string, chunk time.Duration) (context.Context, *procsSwarm) {
+// until every player plays, then for a second more of play so that the
+// swarm settles a little. The context bounds the whole test.
+func procsPlaying(t *testing.T, mode string) (context.Context, *procsSwarm) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("short: builds the binary and runs six processes")
@@ -477,6 +466,20 @@ func procsPlaying(t *testing.T, mode string, chunk time.Duration) (context.Conte
 	sw := procsStart(t, ctx, bin, mode, procsPlayers)
 	start := sw.waitPlaying(t, ctx, 30*time.Second)
 	t.Logf("all %d players play after %v: played %v", procsPlayers, time.Since(began).Round(time.Millisecond), start)
-	sw.keepPlaying(t, ctx, "settling", sw.players, int(time.Second/chunk), 15*time.Second)
+	sw.keepPlaying(t, ctx, "settling", sw.players, int(time.Second/sw.chunk), 15*time.Second)
 	return ctx, sw
+}
+
+// survive checks that the players in rest go on playing after a kill:
+// each plays its backlog and procsKeepPlaying of chunks made after it.
+// missedBefore is their missed counts at the kill.
+func (sw *procsSwarm) survive(t *testing.T, ctx context.Context, rest []*procsNode, missedBefore []int64) {
+	t.Helper()
+	want := int(procsKeepPlaying / sw.chunk)
+	killed := time.Now()
+	before, after, backlog := sw.keepPlaying(t, ctx, "after the kill", rest, want, procsKeepWithin)
+	missedAfter := procsMissed(ctx, rest)
+	t.Logf("after the kill, %s played %v -> %v (want + backlog %v + %d new each) within %v; missed %v -> %v; continuity since the kill %s",
+		procsNames(rest), before, after, backlog, want, time.Since(killed).Round(time.Millisecond), missedBefore, missedAfter,
+		procsWindow(before, after, missedBefore, missedAfter))
 }
