@@ -21,9 +21,9 @@ func (s *Scribe) tryJoin(g *group) {
 		to := g.try[0]
 		g.try = g.try[1:]
 		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id)})
-	case s.spare != id.Zero && g.id != s.spare && g.attempt%3 == 0:
+	case s.spare != id.Zero && g.id != s.spare && g.attempt%anycastEvery == 0:
 		s.stats.Anycasts++
-		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 6})
+		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 2*anycastEvery})
 	default:
 		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id)})
 	}
@@ -449,3 +449,8 @@ func (s *Scribe) anycast(a *Anycast) {
 	}
 	s.send(a.Joiner, &Refuse{Group: a.Group})
 }
+
+// anycastEvery: every this many join attempts, a node without a parent
+// searches the spare-capacity tree instead of routing a join; from its
+// third search on, the search takes any room (Anycast.Any).
+const anycastEvery = 3
