@@ -1,0 +1,108 @@
+package player_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/player"
+	"github.com/almcast/alm/sim"
+	"github.com/almcast/alm/wire"
+)
+
+const dur = 100 * time.Millisecond
+
+// rig is one player on a simulated node, fed chunks at chosen instants.
+type rig struct {
+	net *sim.Network
+	p   *player.Player
+}
+
+func newRig(t *testing.T, cfg player.Config) *rig {
+	t.Helper()
+	net, err := sim.New(sim.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{net: net}
+	net.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
+		r.p, err = player.New(e, cfg, nil)
+		return env.HandlerFunc(func(id.Ref, wire.Message) {})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// arrive offers chunk seq (made at seq*dur) at virtual time at.
+func (r *rig) arrive(seq uint64, at time.Duration) {
+	c := &chunk.Chunk{Seq: seq, Time: int64(time.Duration(seq) * dur), Duration: int64(dur)}
+	r.net.At(at, func() { r.p.Offer(c) })
+}
+
+// TestStartupDelayFromFirstChunk: every chunk plays the startup delay
+// after the first chunk's arrival delay, so a chunk slower than the first
+// by more than the buffer is missed, and one that comes late is counted.
+func TestStartupDelayFromFirstChunk(t *testing.T) {
+	r := newRig(t, player.Config{StartupDelay: 300 * time.Millisecond, Window: 100})
+	// Chunk 0 arrives after 100ms; 1 after 500ms (slow path); 2..9 after 100ms.
+	r.arrive(0, 100*time.Millisecond)
+	r.arrive(1, dur+500*time.Millisecond)
+	for s := uint64(2); s < 10; s++ {
+		r.arrive(s, time.Duration(s)*dur+100*time.Millisecond)
+	}
+	r.net.Run(3 * time.Second)
+	st := r.p.Stats()
+	if st.Lag != 400*time.Millisecond {
+		t.Errorf("lag %v, want 400ms (100ms arrival + 300ms buffer)", st.Lag)
+	}
+	if st.Missed == 0 || st.Late == 0 {
+		t.Errorf("missed %d late %d: chunk 1 arrived 100ms after its playout time and should be missed", st.Missed, st.Late)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, c := range []player.Config{
+		{StartupDelay: -1, Window: 1},
+		{Window: 0},
+	} {
+		if c.Validate() == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+	if err := player.DefaultConfig().Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestPlaysInOrderAndCountsMisses: a full stream plays whole; a gap is a
+// miss; duplicates and chunks too far ahead are counted, not kept.
+func TestPlaysInOrderAndCountsMisses(t *testing.T) {
+	r := newRig(t, player.Config{StartupDelay: 200 * time.Millisecond, Window: 20})
+	r.net.At(0, r.p.Join)
+	for s := uint64(0); s < 20; s++ {
+		if s == 7 {
+			continue // lost
+		}
+		r.arrive(s, time.Duration(s)*dur+50*time.Millisecond)
+	}
+	r.arrive(3, 3*dur+60*time.Millisecond)   // duplicate
+	r.arrive(500, 5*dur+70*time.Millisecond) // far beyond the window
+	r.net.Run(19*dur + 250*time.Millisecond) // chunk 19 is due at 19*dur+250ms
+	st := r.p.Stats()
+	if st.Played != 19 || st.Missed != 1 {
+		t.Errorf("played %d missed %d, want 19 and 1", st.Played, st.Missed)
+	}
+	if st.Duplicates != 1 || st.Stale != 1 {
+		t.Errorf("duplicates %d stale %d, want 1 and 1", st.Duplicates, st.Stale)
+	}
+	if got := st.Continuity(); got != 0.95 {
+		t.Errorf("continuity %v, want 0.95", got)
+	}
+	if st.StartupDelay() != 250*time.Millisecond {
+		t.Errorf("startup %v, want 250ms (50ms first arrival + 200ms buffer)", st.StartupDelay())
+	}
+}
