@@ -213,20 +213,54 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	var samples []viewerSample
 	var viewerBytes, viewerCap float64
 	var payloadDelivered, payloadSent, bytesSent uint64
+	var qtotal qnet.Stats
+	// Ask every live node at once: under overload an event loop can be
+	// far behind, and one that does not answer in time counts as a viewer
+	// that never got the stream rather than ending the run.
+	reports := make([]chan peerReport, len(peers))
+	for i, p := range peers {
+		if p.died.IsZero() {
+			reports[i] = p.report(i > 0)
+		}
+	}
+	statsDeadline := time.NewTimer(statsWait)
+	defer statsDeadline.Stop()
+	expired := false
+	unanswered := 0
+	var viewerStats []map[string]float64
 	for i, p := range peers {
 		qs := p.q.Stats()
+		addQnetStats(&qtotal, qs)
 		bytesSent += qs.BytesSent
 		var ss stream.Stats
 		var s playerStats
-		if p.died.IsZero() {
-			p := p
-			if err := p.call(func() {
-				ss = p.st.StreamStats()
-				if pl := p.st.Player(); pl != nil && i > 0 {
-					s = playerStats{pl.Stats(), true}
+		if reports[i] != nil {
+			r, ok := peerReport{}, false
+			if expired {
+				select {
+				case r = <-reports[i]:
+					ok = true
+				default:
 				}
-			}); err != nil {
-				return res, err
+			} else {
+				select {
+				case r = <-reports[i]:
+					ok = true
+				case <-statsDeadline.C:
+					expired = true
+				}
+			}
+			if !ok {
+				unanswered++
+				if i == 0 {
+					return res, errors.New("lab: the source's event loop did not answer")
+				}
+				samples = append(samples, viewerSample{})
+				continue
+			}
+			ss, s = r.ss, r.s
+			if r.mode != nil {
+				viewerStats = append(viewerStats, r.mode)
 			}
 		}
 		payloadSent += ss.PayloadSent
@@ -263,17 +297,17 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	check.mu.Lock()
 	res.ForgedPlayed = check.played
 	check.mu.Unlock()
-	var viewerStats []map[string]float64
-	for _, p := range peers[1:] {
-		if p.died.IsZero() {
-			_ = p.call(func() {
-				if m := p.st.Mode(); m != nil {
-					viewerStats = append(viewerStats, m.Stats())
-				}
-			})
-		}
+	if extra, ok := ask(src, statsWait, func() map[string]float64 { return summarize(src.st.Mode(), viewerStats) }); ok {
+		res.Extra = extra
 	}
-	_ = src.call(func() { res.Extra = summarize(src.st.Mode(), viewerStats) })
+	if res.Extra == nil {
+		res.Extra = map[string]float64{}
+	}
+	res.Extra["unanswered"] = float64(unanswered)
+	res.Extra["qnet_send_drops"] = float64(qtotal.SendDrops)
+	res.Extra["qnet_frames_sent"] = float64(qtotal.FramesSent)
+	res.Extra["qnet_bad_frames"] = float64(qtotal.BadFrames())
+	res.Extra["qnet_dials"] = float64(qtotal.Dials)
 	if payloadDelivered > 0 {
 		res.CPUNsPerByte = float64(cpuUsed) / float64(payloadDelivered)
 		// Stop the nodes first so the baseline has the machine to itself.
@@ -292,6 +326,51 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	res.WallS = time.Since(start).Seconds()
 	res.PeakRSSMB = PeakRSSMB()
 	return res, nil
+}
+
+// statsWait bounds the wait for the nodes' figures at the end of a run.
+const statsWait = time.Minute
+
+// peerReport is what a node reports at the end of a run.
+type peerReport struct {
+	ss   stream.Stats
+	s    playerStats
+	mode map[string]float64 // a viewer's mode figures
+}
+
+// report asks p, on its event loop, for its figures (a viewer's player and
+// mode figures too); they arrive on the returned channel.
+func (p *streamPeer) report(viewer bool) chan peerReport {
+	ch := make(chan peerReport, 1)
+	p.q.Do(func() {
+		r := peerReport{ss: p.st.StreamStats()}
+		if viewer {
+			if pl := p.st.Player(); pl != nil {
+				r.s = playerStats{pl.Stats(), true}
+			}
+			if m := p.st.Mode(); m != nil {
+				r.mode = m.Stats()
+			}
+		}
+		ch <- r
+	})
+	return ch
+}
+
+// ask runs f on p's event loop and returns its result, or false if the
+// loop does not answer within wait.
+func ask[T any](p *streamPeer, wait time.Duration, f func() T) (T, bool) {
+	ch := make(chan T, 1)
+	p.q.Do(func() { ch <- f() })
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case v := <-ch:
+		return v, true
+	case <-t.C:
+		var zero T
+		return zero, false
+	}
 }
 
 type playerStats struct {
@@ -321,4 +400,15 @@ func (l *lockedCheck) Play(c *chunk.Chunk) {
 	l.mu.Lock()
 	l.playCheck.Play(c)
 	l.mu.Unlock()
+}
+
+// addQnetStats adds the counters of s that the run reports to t.
+func addQnetStats(t *qnet.Stats, s qnet.Stats) {
+	t.SendDrops += s.SendDrops
+	t.FramesSent += s.FramesSent
+	t.Dials += s.Dials
+	t.BadMalformed += s.BadMalformed
+	t.BadOversized += s.BadOversized
+	t.BadUnknownType += s.BadUnknownType
+	t.BadVersion += s.BadVersion
 }

@@ -31,6 +31,15 @@ type Config struct {
 	// MaxQueue bounds each peer's send queue in messages; a Send to a full
 	// queue is dropped and counted. Default 1024.
 	MaxQueue int
+	// MaxQueueBytes bounds the encoded bytes in each peer's send queue in
+	// the same way (a single message larger than it is still queued when
+	// the queue is empty). Default 512 KiB.
+	MaxQueueBytes int
+	// MaxQueueDelay drops, and counts, a queued message not written to
+	// its peer's stream within this long of its Send: when a peer's
+	// connection carries less than is sent to it, messages are lost
+	// rather than made ever later. Default 2s.
+	MaxQueueDelay time.Duration
 	// BadFrameLimit is how many bad frames a connection may deliver before
 	// it is closed. Default 8.
 	BadFrameLimit int
@@ -44,11 +53,14 @@ type Config struct {
 	// KeepAlive sends keep-alive packets on open connections this often.
 	// Default 0: none, idle connections close after IdleTimeout.
 	KeepAlive time.Duration
-	// WriteTimeout bounds writing one frame to a peer (flow control can
-	// stall it); the frame is then dropped. Default 10s.
+	// WriteTimeout bounds one write of queued frames to a peer's stream
+	// (flow or congestion control can stall it), and opening the stream;
+	// the stream is then reset and the frames of the write dropped and
+	// counted, and the next frames go on a new stream. Default 10s.
 	WriteTimeout time.Duration
-	// MaxStreams bounds the concurrent incoming unidirectional streams,
-	// that is frames being received, per connection. Default 1000.
+	// MaxStreams bounds the concurrent incoming unidirectional streams per
+	// connection. A peer writes on one stream at a time and opens another
+	// only after giving one up. Default 16.
 	MaxStreams int
 	// Shim emulates latency, loss and an upload rate limit on the node's
 	// socket. Default: none.
@@ -87,22 +99,25 @@ func (s Shim) Enabled() bool {
 const (
 	defaultListen       = "127.0.0.1:0"
 	defaultMaxQueue     = 1024
+	defaultMaxQueueB    = 512 << 10
+	defaultMaxQueueWait = 2 * time.Second
 	defaultBadFrames    = 8
 	defaultIdle         = 30 * time.Second
 	defaultHandshake    = 5 * time.Second
 	defaultWriteTimeout = 10 * time.Second
-	defaultMaxStreams   = 1000
+	defaultMaxStreams   = 16
 	defaultQueueDelay   = 200 * time.Millisecond
 )
 
-// Receive windows: a stream holds at most one frame, so its window need
-// not exceed two frames; the connection's bounds what one peer can make
-// this node buffer.
+// Receive windows: a connection carries one stream each way, so they
+// bound what one peer can make this node buffer while its event loop is
+// behind. quic-go grows a window up to its maximum only while the reader
+// keeps up.
 const (
-	streamWindow    = 512 << 10
+	streamWindow    = 256 << 10
 	maxStreamWindow = 2 << 20
-	connWindow      = 1 << 20
-	maxConnWindow   = 16 << 20
+	connWindow      = 384 << 10
+	maxConnWindow   = 3 << 20
 )
 
 // DefaultConfig returns a Config with every default filled in and no Key.
@@ -116,6 +131,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxQueue == 0 {
 		c.MaxQueue = defaultMaxQueue
+	}
+	if c.MaxQueueBytes == 0 {
+		c.MaxQueueBytes = defaultMaxQueueB
+	}
+	if c.MaxQueueDelay == 0 {
+		c.MaxQueueDelay = defaultMaxQueueWait
 	}
 	if c.BadFrameLimit == 0 {
 		c.BadFrameLimit = defaultBadFrames
@@ -153,6 +174,8 @@ func (c Config) Validate() error {
 		v    int64
 	}{
 		{"MaxQueue", int64(c.MaxQueue)},
+		{"MaxQueueBytes", int64(c.MaxQueueBytes)},
+		{"MaxQueueDelay", int64(c.MaxQueueDelay)},
 		{"BadFrameLimit", int64(c.BadFrameLimit)},
 		{"IdleTimeout", int64(c.IdleTimeout)},
 		{"HandshakeTimeout", int64(c.HandshakeTimeout)},

@@ -10,7 +10,7 @@ import (
 
 func TestConfigValidate(t *testing.T) {
 	d := DefaultConfig()
-	if d.Listen != "127.0.0.1:0" || d.MaxQueue != 1024 || d.BadFrameLimit != 8 || d.MaxStreams != 1000 {
+	if d.Listen != "127.0.0.1:0" || d.MaxQueue != 1024 || d.BadFrameLimit != 8 || d.MaxStreams != 16 {
 		t.Errorf("defaults %+v", d)
 	}
 	if err := d.Validate(); err == nil || !strings.HasPrefix(err.Error(), "qnet: ") {

@@ -3,9 +3,10 @@
 // github.com/quic-go/quic-go. A node has one UDP socket (one
 // quic.Transport) for dialing and listening, at most one connection per
 // peer, authenticated both ways with certificates made from the nodes'
-// ed25519 keys (package identity), and carries each message as one frame
-// on its own unidirectional stream. An optional Shim emulates latency,
-// loss and upload rate on the socket.
+// ed25519 keys (package identity), and carries the messages to a peer as
+// length-delimited frames on one long-lived unidirectional stream per
+// connection and direction. An optional Shim emulates latency, loss and
+// upload rate on the socket.
 package qnet
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/identity"
+	"github.com/almcast/alm/wire"
 )
 
 // Application error codes sent when this node closes a connection.
@@ -35,13 +37,33 @@ const (
 
 // Stream error codes.
 const (
-	codeBadFrame   quic.StreamErrorCode = 1 // the frame was rejected
-	codeWriteAbort quic.StreamErrorCode = 2 // the sender gave up on the frame
+	codeBadFrame   quic.StreamErrorCode = 1 // a record was rejected; the stream is given up
+	codeWriteAbort quic.StreamErrorCode = 2 // the sender gave up on the stream
 )
 
 // inboxSize bounds the received messages waiting for the event loop;
-// stream readers block (and so apply flow control) when it is full.
-const inboxSize = 1024
+// stream readers block (and so apply flow control, which in turn makes
+// the senders' bounded queues drop) when it is full.
+const inboxSize = 256
+
+// inbound is a received message waiting for the event loop, with its
+// frame if the frame may be sent again as it is.
+type inbound struct {
+	from  id.Ref
+	m     wire.Message
+	frame []byte
+}
+
+// receive runs the handler on a received message. A received message is
+// never changed (it is the sender's value in the simulator), so its frame,
+// if kept, is what encoding it would give, or as good: sending it on
+// reuses it.
+func (n *Node) receive(in inbound) {
+	if in.frame != nil {
+		n.lastMsg, n.lastFrame = in.m, in.frame
+	}
+	n.handler.Receive(in.from, in.m)
+}
 
 // Node is one alm node on a QUIC socket. Create it with New and run it
 // with Run.
@@ -60,9 +82,13 @@ type Node struct {
 	qconf     *quic.Config
 	serverTLS *tls.Config
 
-	inbox chan func()   // received messages, from stream readers
+	inbox chan inbound  // received messages, from stream readers
 	wake  chan struct{} // signals that local has work
 	done  chan struct{} // closed when the node stops
+
+	// The last message encoded and its frame; event loop only.
+	lastMsg   wire.Message
+	lastFrame []byte
 
 	mu      sync.Mutex
 	local   []func()           // Do calls and timer callbacks
@@ -107,7 +133,7 @@ func New(cfg Config, build func(e env.Env) env.Handler) (*Node, error) {
 		log:   log.With("node", self.ID.Short()),
 		epoch: epoch,
 		udp:   udp,
-		inbox: make(chan func(), inboxSize),
+		inbox: make(chan inbound, inboxSize),
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		peers: map[peerKey]*peer{},
@@ -189,14 +215,14 @@ func (n *Node) loop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case f := <-n.inbox:
-			f()
+		case in := <-n.inbox:
+			n.receive(in)
 		case <-n.wake:
 			// Messages that arrived first run first: an acknowledgement
 			// waiting in the inbox must not lose the race to the timer
 			// that would declare it missing.
 			for k := len(n.inbox); k > 0; k-- {
-				(<-n.inbox)()
+				n.receive(<-n.inbox)
 			}
 			n.mu.Lock()
 			fs := n.local
@@ -229,11 +255,14 @@ func (n *Node) post(f func()) bool {
 	return true
 }
 
-// deliver hands f to the event loop, waiting while the inbox is full.
-func (n *Node) deliver(f func()) {
+// deliver hands a received message to the event loop, waiting while the
+// inbox is full; it reports false if the node stopped.
+func (n *Node) deliver(in inbound) bool {
 	select {
-	case n.inbox <- f:
+	case n.inbox <- in:
+		return true
 	case <-n.done:
+		return false
 	}
 }
 

@@ -2,14 +2,10 @@ package qnet
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"fmt"
-	"net"
+	"reflect"
 	"time"
 
 	"github.com/almcast/alm/id"
-	"github.com/almcast/alm/identity"
 	"github.com/almcast/alm/wire"
 )
 
@@ -31,19 +27,31 @@ func keyOf(to id.Ref) peerKey {
 	return peerKey{id: to.ID}
 }
 
-// peer is the send side of one remote node: a bounded queue of frames
-// drained by one goroutine that dials on demand.
+// peer is the send side of one remote node: a queue of frames, bounded in
+// frames and bytes, drained by one goroutine that dials on demand and
+// writes them on one stream.
 type peer struct {
 	key     peerKey
 	id      id.ID         // zero: accept whichever node answers at addr
 	addr    string        // guarded by Node.mu: where to dial, from the latest Send
-	queue   [][]byte      // guarded by Node.mu; grows on demand up to MaxQueue
+	queue   []queued      // guarded by Node.mu; grows on demand up to MaxQueue
+	queued  int           // guarded by Node.mu: bytes in queue
 	signal  chan struct{} // has room for one wake-up of the sender
 	running bool          // guarded by Node.mu
+
+	// Owned by the sender goroutine.
 	retryAt time.Time
+	out     outStream
 }
 
-// send encodes m and queues it for to without blocking.
+// queued is a frame waiting to be written, and when it was queued.
+type queued struct {
+	frame []byte
+	at    time.Time
+}
+
+// send encodes m and queues it for to without blocking. It runs on the
+// event loop.
 func (n *Node) send(to id.Ref, m wire.Message) {
 	if to.ID == n.self.ID || (to.ID == id.Zero && to.Addr == n.self.Addr) {
 		from := n.self
@@ -55,7 +63,7 @@ func (n *Node) send(to id.Ref, m wire.Message) {
 		n.log.Warn("qnet: send to an empty ref", "type", wire.Name(m))
 		return
 	}
-	frame, err := wire.Encode(m)
+	frame, err := n.encode(m)
 	if err != nil {
 		n.stats.sendDrops.Add(1)
 		n.log.Warn("qnet: encode", "to", to, "err", err)
@@ -76,10 +84,11 @@ func (n *Node) send(to id.Ref, m wire.Message) {
 	if to.Addr != "" {
 		p.addr = to.Addr
 	}
-	if len(p.queue) >= n.cfg.MaxQueue {
+	if len(p.queue) >= n.cfg.MaxQueue || (len(p.queue) > 0 && p.queued+len(frame) > n.cfg.MaxQueueBytes) {
 		n.stats.sendDrops.Add(1)
 	} else {
-		p.queue = append(p.queue, frame)
+		p.queue = append(p.queue, queued{frame, time.Now()})
+		p.queued += len(frame)
 		select {
 		case p.signal <- struct{}{}:
 		default:
@@ -89,6 +98,24 @@ func (n *Node) send(to id.Ref, m wire.Message) {
 		p.running = true
 		n.pending = append(n.pending, p)
 	}
+}
+
+// encode returns m's frame. A message is never changed once sent, so the
+// frame of the last message sent, if it was a pointer, is reused when the
+// same message goes to several peers in a row (a chunk to each child).
+// Frames are never changed once made, so queues may share them.
+func (n *Node) encode(m wire.Message) ([]byte, error) {
+	if n.lastMsg != nil && m == n.lastMsg {
+		return n.lastFrame, nil
+	}
+	frame, err := wire.Encode(m)
+	if err != nil {
+		return nil, err
+	}
+	if reflect.TypeOf(m).Kind() == reflect.Pointer {
+		n.lastMsg, n.lastFrame = m, frame
+	}
+	return frame, nil
 }
 
 // startPending starts the senders that Send created; it runs on the event
@@ -110,25 +137,20 @@ func (n *Node) startPending(ctx context.Context) {
 // timeout with nothing queued.
 func (n *Node) runPeer(ctx context.Context, p *peer) {
 	defer n.wg.Done()
+	defer p.out.close()
 	idle := time.NewTimer(n.cfg.IdleTimeout)
 	defer idle.Stop()
+	var frames []queued
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-p.signal:
 			for {
-				n.mu.Lock()
-				if len(p.queue) == 0 {
-					p.queue = nil // let a burst's backing array go
-					n.mu.Unlock()
+				if frames = n.take(p, frames); len(frames) == 0 {
 					break
 				}
-				frame := p.queue[0]
-				p.queue[0] = nil
-				p.queue = p.queue[1:]
-				n.mu.Unlock()
-				n.write(ctx, p, frame)
+				n.writeFrames(ctx, p, frames)
 				if ctx.Err() != nil {
 					return
 				}
@@ -142,6 +164,23 @@ func (n *Node) runPeer(ctx context.Context, p *peer) {
 	}
 }
 
+// maxSpare bounds the queue slice a sender keeps for reuse.
+const maxSpare = 256
+
+// take returns the frames queued for p and empties its queue, reusing
+// spare, the frames taken before (all written by now), as the new queue.
+func (n *Node) take(p *peer, spare []queued) []queued {
+	clear(spare)
+	if cap(spare) > maxSpare {
+		spare = nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	frames := p.queue
+	p.queue, p.queued = spare[:0], 0
+	return frames
+}
+
 // retirePeer forgets p if nothing is queued for it, so that a Send starts
 // a new sender.
 func (n *Node) retirePeer(p *peer) bool {
@@ -152,93 +191,4 @@ func (n *Node) retirePeer(p *peer) bool {
 	}
 	delete(n.peers, p.key)
 	return true
-}
-
-// write sends one frame to p on a stream of its own, dialing if needed.
-func (n *Node) write(ctx context.Context, p *peer, frame []byte) {
-	c := n.current(p.id, p.key.addr)
-	if c == nil {
-		if time.Now().Before(p.retryAt) {
-			n.stats.sendDrops.Add(1)
-			return
-		}
-		var err error
-		c, err = n.dial(ctx, p)
-		if err != nil {
-			p.retryAt = time.Now().Add(dialBackoff)
-			n.stats.sendDrops.Add(1)
-			if ctx.Err() == nil {
-				n.log.Debug("qnet: dial failed", "peer", p.id.Short(), "err", err)
-			}
-			return
-		}
-	}
-	wctx, cancel := context.WithTimeout(ctx, n.cfg.WriteTimeout)
-	defer cancel()
-	str, err := c.qc.OpenUniStreamSync(wctx)
-	if err != nil {
-		n.stats.sendDrops.Add(1)
-		return
-	}
-	str.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout))
-	if _, err = str.Write(frame); err == nil {
-		err = str.Close()
-	}
-	if err != nil {
-		str.CancelWrite(codeWriteAbort)
-		n.stats.sendDrops.Add(1)
-		return
-	}
-	n.stats.framesSent.Add(1)
-	n.stats.bytesSent.Add(uint64(len(frame)))
-	n.stats.addProto(frame, false)
-}
-
-// dial connects to p at its latest address, expecting its ID, and returns
-// the connection to use for it (an incoming one may have won meanwhile).
-func (n *Node) dial(ctx context.Context, p *peer) (*conn, error) {
-	n.mu.Lock()
-	addr := p.addr
-	n.mu.Unlock()
-	if addr == "" {
-		return nil, fmt.Errorf("qnet: no address for %s", p.id.Short())
-	}
-	ua, err := net.ResolveUDPAddr("udp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("qnet: dial %s: %w", addr, err)
-	}
-	dctx, cancel := context.WithTimeout(ctx, 2*n.cfg.HandshakeTimeout)
-	defer cancel()
-	tlsConf := n.countRejects(identity.ClientConfig(n.cfg.Key, identity.ALPN, p.id))
-	qc, err := n.tr.Dial(dctx, ua, tlsConf, n.qconf)
-	if err != nil {
-		return nil, fmt.Errorf("qnet: dial %s: %w", addr, err)
-	}
-	peerID := p.id
-	if peerID == id.Zero {
-		if peerID, err = identity.PeerID(qc.ConnectionState().TLS); err != nil {
-			qc.CloseWithError(CodeBadInput, "no valid certificate")
-			return nil, fmt.Errorf("qnet: dial %s: %w", addr, err)
-		}
-	}
-	n.stats.dials.Add(1)
-	c := n.startConn(qc, id.Ref{ID: peerID, Addr: qc.RemoteAddr().String()}, true)
-	if c == nil {
-		return nil, fmt.Errorf("qnet: dial %s: %w", addr, net.ErrClosed)
-	}
-	return c, nil
-}
-
-// countRejects makes c count peer certificates it rejects.
-func (n *Node) countRejects(c *tls.Config) *tls.Config {
-	verify := c.VerifyPeerCertificate
-	c.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
-		err := verify(raw, chains)
-		if err != nil {
-			n.stats.rejected.Add(1)
-			n.log.Info("qnet: peer rejected", "err", err)
-		}
-		return err
-	}
-	return c
 }

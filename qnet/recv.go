@@ -1,8 +1,7 @@
 package qnet
 
 import (
-	"bytes"
-	"encoding/binary"
+	"bufio"
 	"errors"
 	"io"
 
@@ -11,61 +10,65 @@ import (
 	"github.com/almcast/alm/wire"
 )
 
-// errAborted marks a stream that ended without a whole frame for a reason
+// errAborted marks a stream that ended without a whole record for a reason
 // other than bad input (a reset, a closed connection).
 var errAborted = errors.New("qnet: stream aborted")
 
-// readStream reads the one frame on str, decodes it and hands it to the
-// event loop; bad frames are counted against c.
+// readBufSize is the read buffer of one incoming stream; a stream keeps a
+// frame buffer of up to keepBuf bytes between frames.
+const (
+	readBufSize = 16 << 10
+	keepBuf     = 64 << 10
+)
+
+// forwardMin is the size from which a received frame is kept with its
+// message, so that a handler forwarding the message (a chunk to its
+// children) sends the frame as received instead of encoding it again.
+const forwardMin = 1 << 10
+
+// readStream reads the records on str one after another, decodes them and
+// hands them to the event loop, until the stream ends. A frame whose body
+// does not decode is counted against c and skipped; a record that breaks
+// the format is counted and ends the stream, which cannot be read past it.
 func (n *Node) readStream(c *conn, str *quic.ReceiveStream) {
 	defer n.wg.Done()
-	frame, err := readFrame(str)
-	if err == nil {
-		var m wire.Message
-		if m, err = wire.Decode(frame); err == nil {
-			n.stats.framesReceived.Add(1)
-			n.stats.bytesReceived.Add(uint64(len(frame)))
-			n.stats.addProto(frame, true)
-			from := c.peer
-			n.deliver(func() { n.handler.Receive(from, m) })
+	r := bufio.NewReaderSize(str, readBufSize)
+	// The frame buffer is reused: decoding copies what it keeps (a
+	// cbor.Unmarshaler must not retain its input).
+	var buf []byte
+	for {
+		frame, err := readFrame(r, buf)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, errAborted) {
+				return
+			}
+			str.CancelRead(codeBadFrame)
+			n.badFrame(c, err)
+			return
+		}
+		m, err := wire.Decode(frame)
+		if err != nil {
+			buf = frame[:0]
+			n.badFrame(c, err)
+			continue
+		}
+		n.stats.framesReceived.Add(1)
+		n.stats.bytesReceived.Add(uint64(len(frame)))
+		n.stats.addProto(frame, true)
+		in := inbound{from: c.peer, m: m}
+		switch {
+		case len(frame) >= forwardMin:
+			// Handed on so that forwarding m sends these bytes again.
+			in.frame, buf = frame, nil
+		case cap(frame) <= keepBuf:
+			buf = frame[:0]
+		default:
+			buf = nil
+		}
+		if !n.deliver(in) {
 			return
 		}
 	}
-	str.CancelRead(codeBadFrame)
-	if errors.Is(err, errAborted) {
-		return
-	}
-	n.badFrame(c, err)
-}
-
-// readFrame reads one frame, rejecting it as soon as its header shows a
-// wrong version or unknown type, or it grows past its type's size bound
-// (never more than wire.MaxFrame).
-func readFrame(r io.Reader) ([]byte, error) {
-	var hdr [wire.HeaderLen]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, wire.ErrShort
-		}
-		return nil, errAborted
-	}
-	if hdr[0] != wire.Version {
-		return nil, wire.ErrVersion
-	}
-	max := wire.MaxSize(wire.Type(binary.BigEndian.Uint16(hdr[1:])))
-	if max == 0 {
-		return nil, wire.ErrUnknownType
-	}
-	max = min(max, wire.MaxFrame)
-	buf := bytes.NewBuffer(make([]byte, 0, min(max+1, 64<<10)))
-	buf.Write(hdr[:])
-	if _, err := buf.ReadFrom(io.LimitReader(r, int64(max-wire.HeaderLen+1))); err != nil {
-		return nil, errAborted
-	}
-	if buf.Len() > max {
-		return nil, wire.ErrTooLarge
-	}
-	return buf.Bytes(), nil
 }
 
 // badFrame counts a rejected frame by kind and closes c once it has sent

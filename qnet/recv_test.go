@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"runtime"
 	"testing"
@@ -44,7 +45,7 @@ func rawClient(t *testing.T, target *testNode) (*quic.Conn, func()) {
 	}
 }
 
-// writeRaw writes frame on a stream of its own. The receiver may stop the
+// writeRaw writes frame as a record on a stream of its own. The receiver may stop the
 // stream before all of a bad frame is written, so only opening it must
 // succeed.
 func writeRaw(t *testing.T, qc *quic.Conn, frame []byte) {
@@ -53,7 +54,7 @@ func writeRaw(t *testing.T, qc *quic.Conn, frame []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := str.Write(frame); err != nil {
+	if _, err := str.Write(record(frame)); err != nil {
 		t.Logf("write: %v", err)
 		return
 	}
@@ -122,30 +123,70 @@ func TestBadFramesDisconnect(t *testing.T) {
 	checkGoroutines(t, base)
 }
 
+// record is frame as a record on a stream, or frame itself if it is
+// shorter than a header.
+func record(frame []byte) []byte {
+	if len(frame) < wire.HeaderLen {
+		return frame
+	}
+	return appendRecord(nil, frame)
+}
+
 func TestReadFrameBounds(t *testing.T) {
 	good, err := wire.Encode(&smallMsg{Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	fits := append(header(wire.Version, typeSmall), make([]byte, 253)...)
 	cases := []struct {
 		in   []byte
 		want error
+		out  []byte
 	}{
-		{good, nil},
-		{nil, wire.ErrShort},
-		{good[:2], wire.ErrShort},
-		{header(0, typeSmall), wire.ErrVersion},
-		{header(wire.Version, 65001), wire.ErrUnknownType},
-		{append(header(wire.Version, typeSmall), make([]byte, 254)...), wire.ErrTooLarge},
-		{append(header(wire.Version, typeSmall), make([]byte, 253)...), nil},
+		{record(good), nil, good},
+		{nil, io.EOF, nil},
+		{record(good)[:2], wire.ErrShort, nil},
+		{record(good)[:3], wire.ErrShort, nil},
+		{record(good)[:len(record(good))-1], wire.ErrShort, nil},
+		{record(header(0, typeSmall)), wire.ErrVersion, nil},
+		{record(header(wire.Version, 65001)), wire.ErrUnknownType, nil},
+		// Rejected on the length alone: no body follows.
+		{append(header(wire.Version, typeSmall), 254, 1), wire.ErrTooLarge, nil},
+		{append(header(wire.Version, typeTest), 0xff, 0xff, 0xff, 0x01), wire.ErrTooLarge, nil},
+		{record(fits), nil, fits},
 	}
 	for i, c := range cases {
-		got, err := readFrame(bytes.NewReader(c.in))
+		got, err := readFrame(bytes.NewReader(c.in), nil)
 		if !errors.Is(err, c.want) {
 			t.Errorf("case %d: err %v, want %v", i, err, c.want)
 		}
-		if err == nil && !bytes.Equal(got, c.in) {
+		if err == nil && !bytes.Equal(got, c.out) {
 			t.Errorf("case %d: frame changed", i)
 		}
+	}
+}
+
+func TestReadFrameSequence(t *testing.T) {
+	var in []byte
+	var want [][]byte
+	for i := range 5 {
+		f, err := wire.Encode(&testMsg{Text: "x", Data: make([]byte, i*1000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = appendRecord(in, f)
+		want = append(want, f)
+	}
+	r := bytes.NewReader(in)
+	var buf []byte
+	for i, w := range want {
+		f, err := readFrame(r, buf)
+		if err != nil || !bytes.Equal(f, w) {
+			t.Fatalf("frame %d: err %v, equal %v", i, err, bytes.Equal(f, w))
+		}
+		buf = f[:0]
+	}
+	if _, err := readFrame(r, buf); err != io.EOF {
+		t.Errorf("after the last record: %v, want io.EOF", err)
 	}
 }

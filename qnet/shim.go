@@ -103,7 +103,7 @@ func (s *shimConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		lat += time.Duration(s.rng.Int64N(int64(s.cfg.Jitter)))
 	}
 	s.seq++
-	heap.Push(&s.q, packet{due: depart.Add(lat), seq: s.seq, data: append([]byte(nil), p...), to: addr})
+	heap.Push(&s.q, packet{due: depart.Add(lat), seq: s.seq, data: copyPacket(p), to: addr})
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -131,9 +131,10 @@ func (s *shimConn) run() {
 	defer s.wg.Done()
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
+	var due []packet
 	for {
 		s.mu.Lock()
-		var due []packet
+		due = due[:0]
 		now := time.Now()
 		for s.q.Len() > 0 && !s.q[0].due.After(now) {
 			due = append(due, heap.Pop(&s.q).(packet))
@@ -143,8 +144,10 @@ func (s *shimConn) run() {
 			wait = s.q[0].due.Sub(now)
 		}
 		s.mu.Unlock()
-		for _, p := range due {
+		for i, p := range due {
 			s.udp.WriteTo(p.data, p.to)
+			freePacket(p.data)
+			due[i] = packet{}
 		}
 		if len(due) > 0 {
 			continue
@@ -190,4 +193,26 @@ func (s *shimConn) Close() error {
 		s.udp.WriteTo(p.data, p.to)
 	}
 	return s.udp.Close()
+}
+
+// packetBufSize fits every packet quic-go sends.
+const packetBufSize = 1500
+
+// packetPool holds buffers of packetBufSize for packets waiting in shims.
+var packetPool = sync.Pool{New: func() any { return new([packetBufSize]byte) }}
+
+// copyPacket returns a copy of p, in a pooled buffer if it fits one.
+func copyPacket(p []byte) []byte {
+	if len(p) > packetBufSize {
+		return append([]byte(nil), p...)
+	}
+	b := packetPool.Get().(*[packetBufSize]byte)
+	return append(b[:0], p...)
+}
+
+// freePacket returns the buffer of a packet copied by copyPacket.
+func freePacket(p []byte) {
+	if cap(p) == packetBufSize {
+		packetPool.Put((*[packetBufSize]byte)(p[:packetBufSize]))
+	}
 }

@@ -13,7 +13,8 @@ type Stats struct {
 	BytesSent      uint64 // bytes of those frames
 	FramesReceived uint64 // frames decoded and handed to the event loop
 	BytesReceived  uint64 // bytes of those frames
-	SendDrops      uint64 // messages not sent: queue full, encode, dial or write failure
+	SendDrops      uint64 // messages not sent: queue full or stale, encode, dial or write failure
+	StaleDrops     uint64 // of those, messages queued for longer than MaxQueueDelay
 
 	BadMalformed   uint64 // frames whose body (or header) did not decode
 	BadOversized   uint64 // frames over their type's size bound
@@ -35,7 +36,7 @@ func (s Stats) BadFrames() uint64 {
 type counters struct {
 	framesSent, bytesSent         atomic.Uint64
 	framesReceived, bytesReceived atomic.Uint64
-	sendDrops                     atomic.Uint64
+	sendDrops, staleDrops         atomic.Uint64
 	malformed, oversized          atomic.Uint64
 	unknownType, version          atomic.Uint64
 	rejected, disconnected        atomic.Uint64
@@ -84,6 +85,7 @@ func (c *counters) snapshot() Stats {
 		FramesReceived:    c.framesReceived.Load(),
 		BytesReceived:     c.bytesReceived.Load(),
 		SendDrops:         c.sendDrops.Load(),
+		StaleDrops:        c.staleDrops.Load(),
 		BadMalformed:      c.malformed.Load(),
 		BadOversized:      c.oversized.Load(),
 		BadUnknownType:    c.unknownType.Load(),
