@@ -96,6 +96,31 @@ type Scenario struct {
 	StartupMs     float64       `json:"startup_ms"`
 	JoinInterval  time.Duration `json:"-"`
 	JoinIntervalS float64       `json:"join_interval_s"`
+	// TuneIn is how long the audience takes to start watching once the
+	// stream starts, viewers evenly spread over it (simulator; over QUIC
+	// every viewer starts at once); 0 takes the default, TuneInTime. JSON
+	// gives the time used.
+	TuneIn  time.Duration `json:"-"`
+	TuneInS float64       `json:"tune_in_s"`
+}
+
+// TuneInRate is how many viewers per second start watching by default in
+// audiences larger than it; smaller ones all tune in within a second. A
+// flash crowd of tens of thousands in one second measures how the
+// rendezvous and the tree roots survive a stampede, not how the stream
+// is delivered; set TuneIn to study that.
+const TuneInRate = 1000
+
+// TuneInTime is the tune-in time: TuneIn if set, else one second per
+// TuneInRate viewers, at least one second.
+func (s *Scenario) TuneInTime() time.Duration {
+	if s.TuneIn > 0 {
+		return s.TuneIn
+	}
+	if s.Viewers <= TuneInRate {
+		return time.Second
+	}
+	return time.Duration(s.Viewers) * time.Second / TuneInRate
 }
 
 // DefaultScenario returns the documented defaults: 100 viewers, 1 Mbit/s,
@@ -133,14 +158,15 @@ func (s *Scenario) Validate() error {
 		return errors.New("lab: the source needs some upload")
 	case s.Latency < 0 || s.Loss < 0 || s.Loss >= 1 || s.Churn < 0 || s.Churn >= 1:
 		return errors.New("lab: latency, loss or churn out of range")
-	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0:
-		return errors.New("lab: chunk, startup or join interval out of range")
+	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0:
+		return errors.New("lab: chunk, startup, join interval or tune-in out of range")
 	}
 	s.DurationS = s.Duration.Seconds()
 	s.LatencyMs = float64(s.Latency) / 1e6
 	s.ChunkMs = float64(s.Chunk) / 1e6
 	s.StartupMs = float64(s.Startup) / 1e6
 	s.JoinIntervalS = s.JoinInterval.Seconds()
+	s.TuneInS = s.TuneInTime().Seconds()
 	return nil
 }
 

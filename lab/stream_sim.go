@@ -134,7 +134,8 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	}
 	nw.RunFor(5 * time.Second)
 
-	// The stream starts; viewers tune in over the first second.
+	// The stream starts; viewers tune in spread over the scenario's
+	// tune-in time.
 	var ts *source.TestStream
 	src.node.Do(func() {
 		if err = src.st.Broadcast(source.TestSDP("127.0.0.1", 5004, source.TestClock(sc.Rate)), sc.Rate); err != nil {
@@ -146,19 +147,23 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 		return res, fmt.Errorf("lab: start source: %w", err)
 	}
 	t0 := nw.Now()
+	spread := sc.TuneInTime()
 	for i, p := range peers[1:] {
 		p := p
-		p.watch = t0 + time.Duration(i)*time.Second/time.Duration(sc.Viewers)
+		p.watch = t0 + time.Duration(i)*spread/time.Duration(sc.Viewers)
 		nw.At(p.watch, func() { p.node.Do(p.st.Watch) })
 	}
 	// Churn: each second, a share of the viewers leaves without notice and
 	// as many new ones arrive.
 	owed := 0.0
+	prog := newProgress(nw, start)
+	prog.phase("joined")
 	for t := time.Second; t <= sc.Duration; t += time.Second {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		nw.Run(t0 + t)
+		prog.stream(peers)
 		if sc.Churn <= 0 {
 			continue
 		}
@@ -186,6 +191,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			p.node.Do(p.st.Watch)
 		}
 	}
+	prog.heap()
 	ts.Stop()
 	end := nw.Now()
 

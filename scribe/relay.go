@@ -126,7 +126,7 @@ type Relay struct {
 	load    float64       // bytes sent, decaying with time constant loadTau
 	loadAt  time.Duration // when load was last brought up to date
 	pend    map[uint64][]id.Ref
-	buf     map[uint64]*chunk.Chunk
+	buf     []held // ring of the Keep newest chunks, by seq mod Keep
 	low     uint64
 	high    uint64
 	// Timing: a reference chunk, and each tree's delay (arrival minus
@@ -137,10 +137,10 @@ type Relay struct {
 	haveRef  bool
 	first    uint64
 	checked  uint64
-	last     map[id.ID]uint64         // newest seq seen per tree, plus one
-	lastAt   map[id.ID]time.Duration  // when the parent last sent a chunk of the tree
-	sentAt   map[uint64]time.Duration // when a chunk went to the children, and the backlog then
-	est      map[id.ID]*estimate
+	trees    []treeState   // per tree, in the order first seen
+	slot     []int32       // index in trees of the tree of each residue mod stride
+	timed    bool          // some tree has a delay estimate
+	quiet    time.Duration // check has no work before then
 	wants    map[uint64]*want
 	wantList []uint64
 	stats    RelayStats
@@ -154,8 +154,8 @@ func NewRelay(h delivery.Host, sc *Scribe, cfg RelayConfig, groupOf func(seq uin
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{cfg: cfg, h: h, e: h.Env(), sc: sc, groupOf: groupOf, stride: 1, buf: map[uint64]*chunk.Chunk{},
-		last: map[id.ID]uint64{}, lastAt: map[id.ID]time.Duration{}, sentAt: map[uint64]time.Duration{}, pend: map[uint64][]id.Ref{}, est: map[id.ID]*estimate{}, wants: map[uint64]*want{}}, nil
+	return &Relay{cfg: cfg, h: h, e: h.Env(), sc: sc, groupOf: groupOf, stride: 1,
+		pend: map[uint64][]id.Ref{}, wants: map[uint64]*want{}}, nil
 }
 
 // SetStride says that the trees take turns: chunk seq travels in the same
@@ -163,6 +163,7 @@ func NewRelay(h delivery.Host, sc *Scribe, cfg RelayConfig, groupOf func(seq uin
 func (r *Relay) SetStride(k int) {
 	if k >= 1 {
 		r.stride = uint64(k)
+		r.slot = nil
 	}
 }
 
@@ -174,6 +175,8 @@ func (r *Relay) SetSkip(f SkipFunc) { r.skip = f }
 func (r *Relay) SetSpare(f func() bool) { r.spare = f }
 
 // Start starts looking for late chunks (viewers only).
+// The timer beats on, but a round returns at once while nothing can be
+// due (see wake).
 func (r *Relay) Start() {
 	if r.stop == nil {
 		r.stop = env.Every(r.e, r.cfg.CheckPeriod, 0.1, r.check)
@@ -206,6 +209,7 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	}
 	now := r.e.Now()
 	g := r.groupOf(c.Seq)
+	t := r.tree(c.Seq)
 	if !r.haveRef {
 		r.haveRef = true
 		r.refSeq, r.refTime = c.Seq, c.Time
@@ -217,12 +221,15 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	}
 	fromParent := from.ID == r.sc.Parent(g).ID
 	if fromParent {
-		r.time(g, now-time.Duration(c.Time))
-		r.lastAt[g] = now
+		r.time(t, now-time.Duration(c.Time))
+		t.lastAt, t.hasLastAt = now, true
+		// Its chunks are not asked for by time before the parent has
+		// been silent for a while.
+		r.wake(now + r.silence())
 	}
 	if _, ok := r.wants[c.Seq]; ok {
 		r.stats.Repaired++
-		delete(r.wants, c.Seq)
+		r.dropWant(c.Seq)
 		if !fromParent && from.ID != r.h.Source().ID {
 			r.helper = from
 		}
@@ -231,7 +238,7 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	// Chunks of a tree come from the parent in order: the ones skipped
 	// over were lost on the way.
 	if fromParent {
-		l, ok := r.last[g]
+		l, ok := t.last, t.hasLast
 		if !ok {
 			// The tree's first chunk here: its chunks since the node's
 			// first one (which the player starts from) are due too, as
@@ -255,8 +262,8 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 			}
 		}
 	}
-	if l, ok := r.last[g]; !ok || c.Seq+1 > l {
-		r.last[g] = c.Seq + 1
+	if !t.hasLast || c.Seq+1 > t.last {
+		t.last, t.hasLast = c.Seq+1, true
 	}
 	if time.Duration(r.high-c.Seq)*r.dur <= r.cfg.Window {
 		// Old chunks (repaired late) are not pushed: a child that has just
@@ -277,17 +284,26 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 }
 
 func (r *Relay) store(c *chunk.Chunk) {
-	r.buf[c.Seq] = c
+	if r.buf == nil {
+		r.buf = make([]held, r.cfg.Keep)
+	}
+	if c.Seq < r.low {
+		return // older than the window: not kept
+	}
 	if c.Seq+1 > r.high {
+		// check looks up to high+2*stride.
+		r.expect(r.high+2*r.stride, c.Seq+1+2*r.stride)
 		r.high = c.Seq + 1
 	}
-	if r.low+uint64(r.cfg.Keep) < r.high {
-		for ; r.low+uint64(r.cfg.Keep) < r.high; r.low++ {
-			delete(r.buf, r.low)
-			delete(r.sentAt, r.low)
-			delete(r.pend, r.low)
+	if keep := uint64(r.cfg.Keep); r.low+keep < r.high {
+		r.low = r.high - keep
+		for seq := range r.pend {
+			if seq < r.low {
+				delete(r.pend, seq)
+			}
 		}
 	}
+	r.buf[c.Seq%uint64(len(r.buf))] = held{c: c}
 }
 
 func (r *Relay) forward(c *chunk.Chunk, from id.Ref) {
@@ -297,7 +313,9 @@ func (r *Relay) forward(c *chunk.Chunk, from id.Ref) {
 		b, _ := r.backlog()
 		// A child asking for it before it could have left the uplink is
 		// impatient, not missing it.
-		r.sentAt[c.Seq] = r.e.Now() + b
+		if h := r.slotOf(c.Seq); h != nil {
+			h.sentAt, h.sent = r.e.Now()+b, true
+		}
 	}
 	for _, ch := range kids {
 		if ch.ID == from.ID {
@@ -380,7 +398,13 @@ func (r *Relay) onNack(from id.Ref, n *Nack) {
 	b, _ := r.backlog()
 	var miss []uint64
 	for _, seq := range n.Seqs {
-		c, ok := r.buf[seq]
+		h := r.slotOf(seq)
+		var c *chunk.Chunk
+		var sentAt time.Duration
+		ok := h != nil
+		if ok {
+			c, sentAt = h.c, h.sentAt
+		}
 		g := r.groupOf(seq)
 		child := r.sc.IsChild(g, from.ID)
 		if child && r.skip != nil && r.skip(g, seq, from.ID, r.sc.ChildCount(g)) {
@@ -395,7 +419,7 @@ func (r *Relay) onNack(from id.Ref, n *Nack) {
 			r.pend[seq] = append(r.pend[seq], from)
 		case !ok || !child && (b > r.cfg.ServeBacklog || r.spare != nil && !r.spare() || !r.idle(c, r.cfg.ServeShare)):
 			miss = append(miss, seq)
-		case child && r.e.Now() < r.sentAt[seq]+r.cfg.RepairTimeout:
+		case child && r.e.Now() < sentAt+r.cfg.RepairTimeout:
 			// Still on its way (or just lost): the child asks again.
 		default:
 			r.stats.Served++
@@ -442,6 +466,7 @@ func (r *Relay) ask(seq uint64, now time.Duration) *want {
 	}
 	w := &want{seq: seq, next: now}
 	r.wants[seq] = w
+	r.wake(now)
 	r.wantList = append(r.wantList, seq)
 	return w
 }
@@ -452,6 +477,7 @@ func (r *Relay) Complete(g id.ID) bool {
 	if !r.haveRef {
 		return true
 	}
+	r.advance(r.e.Now())
 	for m := r.checked; m < r.high; m++ {
 		if r.groupOf(m) == g && !r.h.Has(m) {
 			return false
@@ -463,11 +489,13 @@ func (r *Relay) Complete(g id.ID) bool {
 // estimate smooths a tree's delay as TCP smooths round-trip times.
 type estimate struct{ mean, dev time.Duration }
 
-// time takes one delay sample of tree g.
-func (r *Relay) time(g id.ID, d time.Duration) {
-	e := r.est[g]
-	if e == nil {
-		r.est[g] = &estimate{mean: d, dev: d / 4}
+// time takes one delay sample of tree t.
+func (r *Relay) time(t *treeState, d time.Duration) {
+	r.timed = true
+	e := &t.est
+	if !t.hasEst {
+		t.hasEst = true
+		*e = estimate{mean: d, dev: d / 4}
 		return
 	}
 	diff := d - e.mean

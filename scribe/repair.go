@@ -1,6 +1,7 @@
 package scribe
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -14,39 +15,109 @@ const maxWants = 128
 // time plus the smoothed delay of its tree and the margin. A tree never
 // timed (the node has not had a parent in it) is not repaired by time.
 func (r *Relay) due(seq uint64) (time.Duration, bool) {
-	e, ok := r.est[r.groupOf(seq)]
-	if !ok {
+	return r.dueIn(r.tree(seq), seq)
+}
+
+func (r *Relay) dueIn(t *treeState, seq uint64) (time.Duration, bool) {
+	if !t.hasEst {
 		return 0, false
 	}
+	e := &t.est
 	src := time.Duration(r.refTime) + time.Duration(int64(seq)-int64(r.refSeq))*r.dur
 	// A loss shows when the tree's next chunk arrives; the timer is for the
 	// last one before a silence, so it leaves the next chunk time to come.
 	return src + e.mean + 3*e.dev + r.cfg.RepairMargin + time.Duration(r.stride)*r.dur, true
 }
 
+// silence is how long a tree's parent must have sent nothing before its
+// chunks are asked for by time: while the parent sends, gaps show losses.
+func (r *Relay) silence() time.Duration {
+	return 2*time.Duration(r.stride)*r.dur + r.cfg.RepairMargin
+}
+
+// askable returns when chunk seq of tree t may first be asked for by time
+// (its due time, once the parent has been silent long enough) and its due
+// time; ok is false when the tree is not timed.
+func (r *Relay) askable(t *treeState, seq uint64) (at, due time.Duration, ok bool) {
+	if due, ok = r.dueIn(t, seq); !ok {
+		return 0, 0, false
+	}
+	at = due
+	if t.hasLastAt && t.lastAt+r.silence() > at {
+		at = t.lastAt + r.silence()
+	}
+	return at, due, true
+}
+
+// wake notes that check may have work from t on. Between rounds that
+// have work, check returns at once: the relay keeps idle, the earliest
+// time any request could be due, and lowers it whenever a chunk, a
+// request or a tree's timing changes.
+func (r *Relay) wake(t time.Duration) {
+	if t < r.quiet {
+		r.quiet = t
+	}
+}
+
+// dropWant forgets the request for seq; the chunk may be asked for again,
+// and a full list of requests has room.
+func (r *Relay) dropWant(seq uint64) {
+	delete(r.wants, seq)
+	r.wake(0)
+}
+
+// expect notes the chunks [from, to) coming into check's range.
+func (r *Relay) expect(from, to uint64) {
+	if !r.haveRef || !r.timed {
+		return
+	}
+	if to-from > 4*r.stride {
+		r.wake(0)
+		return
+	}
+	for m := from; m < to; m++ {
+		if at, due, ok := r.askable(r.tree(m), m); ok && at-due <= r.cfg.GiveUp {
+			r.wake(at)
+		}
+	}
+}
+
 // check looks for chunks that are late (the tail of a loss, which no
 // later chunk reveals) and asks for them.
 func (r *Relay) check() {
-	if !r.haveRef || r.stopped || len(r.est) == 0 {
+	if !r.haveRef || r.stopped || !r.timed {
 		return
 	}
 	now := r.e.Now()
+	if now < r.quiet {
+		return
+	}
+	r.quiet = math.MaxInt64
 	for m := r.checked; m < r.high+2*r.stride && len(r.wants) < maxWants; m++ {
 		if r.h.Has(m) || r.wants[m] != nil {
 			continue
 		}
-		due, ok := r.due(m)
-		if !ok || due > now || now-due > r.cfg.GiveUp {
+		at, due, ok := r.askable(r.tree(m), m)
+		if !ok || now-due > r.cfg.GiveUp {
 			continue
 		}
-		// While the parent sends, gaps show losses; the timer is for a
-		// parent gone silent.
-		if at, ok := r.lastAt[r.groupOf(m)]; ok && now-at < 2*time.Duration(r.stride)*r.dur+r.cfg.RepairMargin {
+		if at > now {
+			// While the parent sends, gaps show losses; the timer is for
+			// a parent gone silent.
+			if at-due <= r.cfg.GiveUp {
+				r.wake(at)
+			}
 			continue
 		}
 		r.ask(m, now)
 	}
-	// Move the floor past chunks that are held or no longer worth it.
+	r.advance(now)
+	r.retry()
+}
+
+// advance moves check's floor past chunks that are held or no longer
+// worth it.
+func (r *Relay) advance(now time.Duration) {
 	for r.checked < r.high && r.wants[r.checked] == nil {
 		due, ok := r.due(r.checked)
 		if !r.h.Has(r.checked) && !(ok && now-due > r.cfg.GiveUp) && r.checked+uint64(r.cfg.Keep) > r.high {
@@ -54,7 +125,6 @@ func (r *Relay) check() {
 		}
 		r.checked++
 	}
-	r.retry()
 }
 
 // target picks where the next request for w goes: the parent in the
@@ -133,14 +203,14 @@ func (r *Relay) retry() {
 			continue
 		}
 		if r.h.Has(seq) {
-			delete(r.wants, seq)
+			r.dropWant(seq)
 			continue
 		}
 		if w.next <= now {
 			due, _ := r.due(seq)
 			if w.tries >= r.cfg.RepairTries || seq < r.low || due > 0 && now-due > r.cfg.GiveUp {
 				r.stats.RepairFailed++
-				delete(r.wants, seq)
+				r.dropWant(seq)
 				continue
 			}
 			if to, ok := r.target(w); ok {
@@ -151,6 +221,7 @@ func (r *Relay) retry() {
 			}
 		}
 		kept = append(kept, seq)
+		r.wake(w.next)
 	}
 	r.wantList = kept
 	r.flush(order, batch)

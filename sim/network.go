@@ -76,8 +76,19 @@ func (n *Network) Nodes() []*Node { return n.nodes }
 
 // Node returns the node at an address, or nil.
 func (n *Network) Node(addr string) *Node {
-	i, err := strconv.Atoi(addr)
-	if err != nil || i < 0 || i >= len(n.nodes) {
+	// Addresses are the nodes' indices in decimal (strconv.Itoa).
+	if len(addr) == 0 || len(addr) > 10 || len(addr) > 1 && addr[0] == '0' {
+		return nil
+	}
+	i := 0
+	for j := 0; j < len(addr); j++ {
+		c := addr[j]
+		if c < '0' || c > '9' {
+			return nil
+		}
+		i = i*10 + int(c-'0')
+	}
+	if i >= len(n.nodes) {
 		return nil
 	}
 	return n.nodes[i]

@@ -180,3 +180,25 @@ func TestSmallMessagesGoAheadOfQueuedLargeOnes(t *testing.T) {
 		t.Fatalf("arrival order by size: %v, want the small one first", got)
 	}
 }
+
+func TestNodeByAddress(t *testing.T) {
+	nw, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 12; i++ {
+		nw.Add(NodeSpec{}, func(env.Env) env.Handler { return env.NewMux() })
+	}
+	for _, c := range []struct {
+		addr string
+		want int
+	}{{"0", 0}, {"7", 7}, {"11", 11}, {"12", -1}, {"", -1}, {"01", -1}, {"-1", -1}, {"1x", -1}, {"99999999999", -1}} {
+		got := nw.Node(c.addr)
+		switch {
+		case c.want < 0 && got != nil:
+			t.Errorf("Node(%q) = %v, want nil", c.addr, got.Self())
+		case c.want >= 0 && got != nw.Nodes()[c.want]:
+			t.Errorf("Node(%q) is not node %d", c.addr, c.want)
+		}
+	}
+}

@@ -56,9 +56,9 @@ type Node struct {
 	chunks *source.Chunker
 	meta   *chunk.Meta
 	src    id.Ref
-	buf    map[uint64]*chunk.Chunk
-	low    uint64 // chunks below low are forgotten
-	high   uint64 // highest seq held + 1
+	buf    []*chunk.Chunk // ring of the window, by seq mod Keep
+	low    uint64         // chunks below low are forgotten
+	high   uint64         // highest seq held + 1
 	dir    map[id.ID]*dirEntry
 	held   []heldFind
 	stats  Stats
@@ -79,7 +79,7 @@ func New(e env.Env, ov *overlay.Node, ch chunk.Channel, cfg Config, out player.O
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, e: e, ov: ov, ch: ch, buf: map[uint64]*chunk.Chunk{}, dir: map[id.ID]*dirEntry{}}
+	n := &Node{cfg: cfg, e: e, ov: ov, ch: ch, dir: map[id.ID]*dirEntry{}}
 	// Every node serves the gossip rendezvous, whatever its mode: a
 	// viewer learns the mode only from the channel's metadata.
 	g, err := gossip.New(e, ov, nil, gossip.DefaultConfig())
@@ -342,20 +342,36 @@ func (n *Node) onFound(m *Found) {
 
 // store keeps c in the serving window.
 func (n *Node) store(c *chunk.Chunk) {
-	n.buf[c.Seq] = c
+	if c.Seq < n.low {
+		return
+	}
+	if n.buf == nil {
+		n.buf = make([]*chunk.Chunk, n.cfg.Keep)
+	}
 	if c.Seq+1 > n.high {
 		n.high = c.Seq + 1
 	}
-	for n.high-n.low > uint64(n.cfg.Keep) {
-		delete(n.buf, n.low)
-		n.low++
+	if keep := uint64(n.cfg.Keep); n.high-n.low > keep {
+		n.low = n.high - keep
 	}
+	n.buf[c.Seq%uint64(len(n.buf))] = c
+}
+
+// window returns chunk seq if the window holds it.
+func (n *Node) window(seq uint64) *chunk.Chunk {
+	if seq < n.low || seq >= n.high || len(n.buf) == 0 {
+		return nil
+	}
+	if c := n.buf[seq%uint64(len(n.buf))]; c != nil && c.Seq == seq {
+		return c
+	}
+	return nil
 }
 
 // Chunk returns a held chunk (for modes that serve requests).
 func (n *Node) Chunk(seq uint64) (*chunk.Chunk, bool) {
-	c, ok := n.buf[seq]
-	return c, ok
+	c := n.window(seq)
+	return c, c != nil
 }
 
 // Window returns the range of sequence numbers the node may hold: [low,
@@ -398,8 +414,10 @@ func (n *Node) Send(to id.Ref, m wire.Message) {
 
 // Has implements delivery.Host.
 func (n *Node) Has(seq uint64) bool {
-	if _, ok := n.buf[seq]; ok {
-		return true
+	if seq >= n.low {
+		// Every chunk the player took is in the window too, unless the
+		// window has moved past it.
+		return n.window(seq) != nil
 	}
 	return n.player != nil && n.player.Has(seq)
 }

@@ -267,3 +267,25 @@ func TestDirectFindAnsweredOnlyForAsker(t *testing.T) {
 		}
 	}
 }
+
+// The source's window keeps its Keep newest chunks, by seq, whatever the
+// ring's slots held before.
+func TestWindowKeepsNewest(t *testing.T) {
+	w := build(t, 1)
+	w.nw.RunFor(50 * time.Second) // well past Keep chunks
+	low, high := w.src.Window()
+	if keep := uint64(stream.DefaultConfig().Keep); high-low != keep {
+		t.Fatalf("window [%d, %d), want %d chunks", low, high, keep)
+	}
+	for seq := low; seq < high; seq++ {
+		c, ok := w.src.Chunk(seq)
+		if !ok || c.Seq != seq || !w.src.Has(seq) {
+			t.Fatalf("chunk %d of window [%d, %d) missing", seq, low, high)
+		}
+	}
+	for _, seq := range []uint64{low - 1, high, high + 150} {
+		if _, ok := w.src.Chunk(seq); ok || w.src.Has(seq) {
+			t.Errorf("chunk %d outside window [%d, %d) held", seq, low, high)
+		}
+	}
+}

@@ -35,6 +35,7 @@ func runLab(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.Chunk, "chunk", sc.Chunk, "chunk duration (default: each mode's own, 50ms for tree and forest, 200ms for the others)")
 	fs.DurationVar(&sc.Startup, "startup", sc.Startup, "player startup buffer")
 	fs.DurationVar(&sc.JoinInterval, "join-interval", sc.JoinInterval, "gap between viewers joining the overlay before the stream starts")
+	fs.DurationVar(&sc.TuneIn, "tune-in", sc.TuneIn, fmt.Sprintf("sim: time over which the viewers start watching once the stream starts (default: 1s, or 1s per %d viewers in larger audiences)", lab.TuneInRate))
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	reportDir := fs.String("report", "", "also write an HTML report with plots, and results.json, into this directory")
 	rates := fs.String("rates", "", "sweep the stream rate: fractions of rmax like 0.5,0.7,0.9,1.0 (all ≤ 10, no unit) or bit rates like 500k,1M; upload capacities stay those at --rate")

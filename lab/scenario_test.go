@@ -1,0 +1,37 @@
+package lab
+
+import (
+	"testing"
+	"time"
+)
+
+func TestTuneInTime(t *testing.T) {
+	for _, c := range []struct {
+		viewers int
+		set     time.Duration
+		want    time.Duration
+	}{
+		{100, 0, time.Second},
+		{1000, 0, time.Second},
+		{10000, 0, 10 * time.Second},
+		{100000, 0, 100 * time.Second},
+		{10000, 2 * time.Second, 2 * time.Second},
+	} {
+		sc := DefaultScenario()
+		sc.Viewers, sc.TuneIn = c.viewers, c.set
+		if err := sc.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := sc.TuneInTime(); got != c.want {
+			t.Errorf("%d viewers, tune-in %v: %v, want %v", c.viewers, c.set, got, c.want)
+		}
+		if sc.TuneInS != c.want.Seconds() {
+			t.Errorf("tune_in_s %v, want %v", sc.TuneInS, c.want.Seconds())
+		}
+	}
+	sc := DefaultScenario()
+	sc.TuneIn = -time.Second
+	if sc.Validate() == nil {
+		t.Error("a negative tune-in was accepted")
+	}
+}

@@ -1,0 +1,120 @@
+package lab
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"time"
+
+	"github.com/almcast/alm/sim"
+	"github.com/almcast/alm/wire"
+)
+
+// progress prints one line per virtual second of a simulated stream run to
+// stderr when ALM_LAB_PROGRESS is set: a tool for studying runs at scale
+// (where the time goes, when the trees settle). It never changes the run.
+type progress struct {
+	nw     *sim.Network
+	start  time.Time
+	on     bool
+	played uint64
+	missed uint64
+	events uint64
+	last   sim.Stats
+	kinds  map[string]*kind
+}
+
+type kind struct {
+	name     string
+	n, bytes uint64
+}
+
+func newProgress(nw *sim.Network, start time.Time) *progress {
+	p := &progress{nw: nw, start: start, on: os.Getenv("ALM_LAB_PROGRESS") != ""}
+	if p.on && os.Getenv("ALM_LAB_PROGRESS") == "kinds" {
+		p.kinds = map[string]*kind{}
+		prev := nw.Trace
+		nw.Trace = func(from, to *sim.Node, m wire.Message, size int, dropped bool) {
+			if prev != nil {
+				prev(from, to, m, size, dropped)
+			}
+			name := wire.Name(m)
+			k := p.kinds[name]
+			if k == nil {
+				k = &kind{name: name}
+				p.kinds[name] = k
+			}
+			k.n++
+			k.bytes += uint64(size)
+		}
+	}
+	return p
+}
+
+// heap writes a heap profile of the live run to the file named by
+// ALM_LAB_HEAPPROFILE, if set (the CLI's --memprofile is taken after the
+// run, when the network is garbage).
+func (p *progress) heap() {
+	name := os.Getenv("ALM_LAB_HEAPPROFILE")
+	if name == "" {
+		return
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lab:", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "lab:", err)
+	}
+}
+
+// phase reports the end of a phase of the run.
+func (p *progress) phase(name string) {
+	if !p.on {
+		return
+	}
+	st := p.nw.Stats()
+	fmt.Fprintf(os.Stderr, "lab: %s t=%v wall=%.1fs events=%d %s\n", name, p.nw.Now(), time.Since(p.start).Seconds(), st.Events, p.nw)
+	p.events = st.Events
+}
+
+// stream reports the last second of the stream: chunks played and missed
+// over all viewers in it, and the simulator's work.
+func (p *progress) stream(peers []*simPlayer) {
+	if !p.on {
+		return
+	}
+	var played, missed uint64
+	for _, x := range peers[1:] {
+		s := x.st.Player().Stats()
+		played += s.Played
+		missed += s.Missed
+	}
+	dp, dm := played-p.played, missed-p.missed
+	p.played, p.missed = played, missed
+	cont := 1.0
+	if dp+dm > 0 {
+		cont = float64(dp) / float64(dp+dm)
+	}
+	st := p.nw.Stats()
+	fmt.Fprintf(os.Stderr, "lab: t=%v wall=%.1fs events=%d (+%d) continuity(last s)=%.4f sent=%d lost=%d qdrops=%d %s\n",
+		p.nw.Now(), time.Since(p.start).Seconds(), st.Events, st.Events-p.events, cont,
+		st.Sent-p.last.Sent, st.Lost-p.last.Lost, st.QueueDrops-p.last.QueueDrops, p.nw)
+	p.events, p.last = st.Events, st
+	if p.kinds != nil {
+		ks := make([]*kind, 0, len(p.kinds))
+		for _, k := range p.kinds {
+			ks = append(ks, k)
+		}
+		sort.Slice(ks, func(i, j int) bool { return ks[i].n > ks[j].n })
+		for _, k := range ks[:min(len(ks), 12)] {
+			fmt.Fprintf(os.Stderr, "    %-20s %9d msgs %11d bytes\n", k.name, k.n, k.bytes)
+		}
+		clear(p.kinds)
+	}
+}
