@@ -94,7 +94,7 @@ type Player struct {
 	base     int64         // source time of seq 0 (extrapolated)
 	dur      time.Duration // chunk duration
 	next     uint64        // next seq to play
-	buf      map[uint64]*chunk.Chunk
+	buf      ring          // chunks held, from next on
 	timer    env.Timer
 	arrivals func(c *chunk.Chunk, delay time.Duration)
 }
@@ -104,7 +104,7 @@ func New(e env.Env, cfg Config, out Output) (*Player, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Player{cfg: cfg, e: e, out: out, buf: map[uint64]*chunk.Chunk{}}, nil
+	return &Player{cfg: cfg, e: e, out: out}, nil
 }
 
 // OnArrival sets a hook called for every distinct chunk taken in, with
@@ -125,8 +125,7 @@ func (p *Player) Stats() Stats { return p.stats }
 // Has reports whether the player holds seq (for delivery modes that must
 // not fetch a chunk twice).
 func (p *Player) Has(seq uint64) bool {
-	_, ok := p.buf[seq]
-	return ok
+	return p.buf.get(seq) != nil
 }
 
 // Next is the next sequence number to play (0 before playback).
@@ -161,11 +160,11 @@ func (p *Player) Offer(c *chunk.Chunk) bool {
 		p.stats.Stale++
 		return false
 	}
-	if _, dup := p.buf[c.Seq]; dup {
+	if p.buf.get(c.Seq) != nil {
 		p.stats.Duplicates++
 		return false
 	}
-	p.buf[c.Seq] = c
+	p.buf.put(c, p.next)
 	p.stats.Received++
 	p.stats.PayloadBytes += uint64(c.Payload())
 	if p.arrivals != nil {
@@ -186,8 +185,7 @@ func (p *Player) tick() {
 		if p.stats.Started == 0 {
 			p.stats.Started = now
 		}
-		if c, ok := p.buf[p.next]; ok {
-			delete(p.buf, p.next)
+		if c := p.buf.take(p.next); c != nil {
 			p.stats.Played++
 			if p.out != nil {
 				p.out.Play(c)
