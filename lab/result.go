@@ -90,7 +90,7 @@ type viewerSample struct {
 
 // fill computes the summary fields from per-viewer samples and arrival
 // delays.
-func (r *ModeResult) fill(vs []viewerSample, arrivals []float64) {
+func (r *ModeResult) fill(vs []viewerSample, arrivals *Histogram) {
 	var cont, lag, startup []float64
 	for _, v := range vs {
 		cont = append(cont, v.continuity)
@@ -112,8 +112,8 @@ func (r *ModeResult) fill(vs []viewerSample, arrivals []float64) {
 	r.LagMsP95 = Percentile(lag, 95)
 	r.StartupMsP50 = Percentile(startup, 50)
 	r.StartupMsP95 = Percentile(startup, 95)
-	r.ArrivalMsP50 = Percentile(arrivals, 50)
-	r.ArrivalMsP95 = Percentile(arrivals, 95)
+	r.ArrivalMsP50 = arrivals.Percentile(50)
+	r.ArrivalMsP95 = arrivals.Percentile(95)
 }
 
 // summarize merges the source mode's own figures with what it makes of the

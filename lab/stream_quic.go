@@ -70,7 +70,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	}
 	check := &lockedCheck{playCheck: playCheck{forged: map[*chunk.Chunk]bool{}}}
 	var mu sync.Mutex
-	var arrivals []float64
+	var arrivals Histogram
 	scfg := stream.DefaultConfig()
 	scfg.Mode = mode
 	scfg.Player.StartupDelay = sc.Startup
@@ -100,7 +100,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		q, err := qnet.New(qc, func(e env.Env) env.Handler {
 			s, err := labNode(e, scfg, upload, ch, key, viewer, check, func(d float64) {
 				mu.Lock()
-				arrivals = append(arrivals, d)
+				arrivals.Add(d)
 				mu.Unlock()
 			})
 			if err != nil {
@@ -286,7 +286,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 			startup: s.StartupDelay(), lag: s.Lag, missed: s.Missed})
 	}
 	mu.Lock()
-	res.fill(samples, arrivals)
+	res.fill(samples, &arrivals)
 	mu.Unlock()
 	if payloadDelivered > 0 {
 		res.Overhead = overhead(bytesSent, payloadSent, payloadDelivered)

@@ -84,7 +84,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			payloadSent += uint64(c.Payload())
 		}
 	}
-	var arrivals []float64
+	var arrivals Histogram
 	var peers []*simPlayer
 	scfg := stream.DefaultConfig()
 	scfg.Mode = mode
@@ -96,7 +96,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	add := func(upload int64, key ed25519.PrivateKey, viewer bool) *simPlayer {
 		p := &simPlayer{upload: upload, born: nw.Now(), viewer: viewer}
 		p.node = nw.Add(sim.NodeSpec{Key: key, Upload: upload}, func(e env.Env) env.Handler {
-			s, err := labNode(e, scfg, upload, ch, key, viewer, check, func(d float64) { arrivals = append(arrivals, d) })
+			s, err := labNode(e, scfg, upload, ch, key, viewer, check, func(d float64) { arrivals.Add(d) })
 			if err != nil {
 				buildErr = err
 				return env.NewMux()
@@ -224,7 +224,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			missed:     s.Missed,
 		})
 	}
-	res.fill(samples, arrivals)
+	res.fill(samples, &arrivals)
 	if payloadDelivered > 0 {
 		res.Overhead = overhead(bytesSent, payloadSent, payloadDelivered)
 	}
