@@ -172,10 +172,7 @@ func RunOverlayQUIC(ctx context.Context, cfg OverlayConfig) (res *OverlayResult,
 	}
 	var q qnet.Stats
 	for _, p := range r.peers {
-		s := p.node.Stats()
-		q.FramesSent += s.FramesSent
-		q.SendDrops += s.SendDrops
-		q.Dials += s.Dials
+		q.Add(p.node.Stats())
 	}
 	res.Messages = q.FramesSent
 	if err := r.report(ctx, q); err != nil {

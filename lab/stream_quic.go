@@ -230,7 +230,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	var viewerStats []map[string]float64
 	for i, p := range peers {
 		qs := p.q.Stats()
-		addQnetStats(&qtotal, qs)
+		qtotal.Add(qs)
 		bytesSent += qs.BytesSent
 		var ss stream.Stats
 		var s playerStats
@@ -400,15 +400,4 @@ func (l *lockedCheck) Play(c *chunk.Chunk) {
 	l.mu.Lock()
 	l.playCheck.Play(c)
 	l.mu.Unlock()
-}
-
-// addQnetStats adds the counters of s that the run reports to t.
-func addQnetStats(t *qnet.Stats, s qnet.Stats) {
-	t.SendDrops += s.SendDrops
-	t.FramesSent += s.FramesSent
-	t.Dials += s.Dials
-	t.BadMalformed += s.BadMalformed
-	t.BadOversized += s.BadOversized
-	t.BadUnknownType += s.BadUnknownType
-	t.BadVersion += s.BadVersion
 }

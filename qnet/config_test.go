@@ -39,3 +39,11 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestStatsAdd(t *testing.T) {
+	a := Stats{FramesSent: 1, SendDrops: 2, Dials: 3, BadVersion: 4, ConnsOpen: 5}
+	a.Add(Stats{FramesSent: 10, SendDrops: 20, Dials: 30, BadVersion: 40, ConnsOpen: -1, Accepts: 7})
+	if a.FramesSent != 11 || a.SendDrops != 22 || a.Dials != 33 || a.BadVersion != 44 || a.ConnsOpen != 4 || a.Accepts != 7 || a.BadFrames() != 44 {
+		t.Errorf("%+v", a)
+	}
+}

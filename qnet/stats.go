@@ -28,6 +28,25 @@ type Stats struct {
 	ConnsOpen         int64  // connections open now (duplicates included until closed)
 }
 
+// Add adds o's counters to s (ConnsOpen too), to total several nodes.
+func (s *Stats) Add(o Stats) {
+	s.FramesSent += o.FramesSent
+	s.BytesSent += o.BytesSent
+	s.FramesReceived += o.FramesReceived
+	s.BytesReceived += o.BytesReceived
+	s.SendDrops += o.SendDrops
+	s.StaleDrops += o.StaleDrops
+	s.BadMalformed += o.BadMalformed
+	s.BadOversized += o.BadOversized
+	s.BadUnknownType += o.BadUnknownType
+	s.BadVersion += o.BadVersion
+	s.PeersRejected += o.PeersRejected
+	s.PeersDisconnected += o.PeersDisconnected
+	s.Dials += o.Dials
+	s.Accepts += o.Accepts
+	s.ConnsOpen += o.ConnsOpen
+}
+
 // BadFrames returns the total of the bad frame counters.
 func (s Stats) BadFrames() uint64 {
 	return s.BadMalformed + s.BadOversized + s.BadUnknownType + s.BadVersion
