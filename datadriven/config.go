@@ -22,7 +22,10 @@
 // forwards pushes in one home substream only (from its ID), with
 // floor(upload / (rate/Substreams * 1.03)) children, and is a leaf of the
 // others; a forwarder pushes to forwarding children first and may take a
-// leaf's slot. Nodes advertise their push depth (hops from the source)
+// leaf's slot (the leaf with the most upload goes); a node whose upload
+// cannot carry one child is a leaf everywhere (no forwarder's rights, no
+// climbing), and a forwarder keeps as many partners as its slots need.
+// Nodes advertise their push depth (hops from the source)
 // and a viewer takes the shallowest forwarding partner that is shallower
 // than itself (so not its descendant); refusals name forwarders one level
 // down, and an orphaned substream seeks forwarding members. Pulls repair
@@ -56,7 +59,8 @@ type Config struct {
 	// Partners is how many partners a viewer seeks (M). Default 6.
 	Partners int
 	// MaxPartners is how many partners a viewer accepts (two more, for
-	// a while, to let a forwarder climb). Default 12.
+	// a while, to let a forwarder climb); a forwarder with more push
+	// slots accepts Partners plus its slots, up to 64. Default 12.
 	MaxPartners int
 	// SourceSlots is how many partners the source takes per multiple of
 	// the stream rate its upload carries (at least one). Default 0.75.
@@ -117,6 +121,13 @@ type Config struct {
 	// PushGrace is how long a chunk that a parent should push is left to
 	// come before it is pulled. Default 500ms.
 	PushGrace time.Duration
+	// PushWait: a chunk that a parent should push is left to it until it
+	// is this close to its playout deadline (and PushGrace has passed
+	// since it was first heard of), unless a later chunk of its
+	// substream came first: a pull sooner races the push and one copy is
+	// wasted (measured: a quarter of all media received came twice).
+	// 0: PushGrace alone decides. Default 1.5s.
+	PushWait time.Duration
 	// Gossip tunes the membership protocol.
 	Gossip gossip.Config
 }
@@ -144,6 +155,7 @@ func DefaultConfig() Config {
 		Substreams:     4,
 		PushShare:      1,
 		PushGrace:      500 * time.Millisecond,
+		PushWait:       1500 * time.Millisecond,
 		Gossip:         gossip.DefaultConfig(),
 	}
 }
@@ -159,8 +171,8 @@ func (c Config) Validate() error {
 		return errors.New("datadriven: source slots, outstanding, failures and flood limit must be positive")
 	case c.Urgent <= 0 || c.MinTimeout <= 0 || c.MaxTimeout < c.MinTimeout || c.MaxQueue <= 0:
 		return errors.New("datadriven: urgent, timeouts and queue must be positive")
-	case c.Substreams < 0 || c.Substreams > 16 || c.PushShare < 0 || c.PushShare > 1 || c.PushGrace < 0:
-		return errors.New("datadriven: substreams in [0, 16], push share in [0, 1], push grace not negative")
+	case c.Substreams < 0 || c.Substreams > 16 || c.PushShare < 0 || c.PushShare > 1 || c.PushGrace < 0 || c.PushWait < 0:
+		return errors.New("datadriven: substreams in [0, 16], push share in [0, 1], push grace and wait not negative")
 	case c.MapPeriod <= 0 || c.Silence <= 0 || c.Tick <= 0 || c.ReplacePeriod <= 0 || c.HelloTimeout <= 0:
 		return errors.New("datadriven: periods must be positive")
 	}

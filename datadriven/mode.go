@@ -59,7 +59,8 @@ type Mode struct {
 	held      *BufferMap
 	store     []*chunk.Chunk // ring of held chunks, index seq mod Window
 	partners  []*partner
-	hellos    map[id.ID]time.Duration
+	hellos    map[id.ID]time.Duration // hellos unanswered: when each left
+	lapsed    map[id.ID]time.Duration // hellos that timed out: until when an answer is still taken
 	shunned   map[id.ID]time.Duration
 	reqs      map[uint64]*request
 	failed    map[uint64]*partner // the partner a request last timed out at
@@ -92,7 +93,7 @@ func New(h delivery.Host, cfg Config) (*Mode, error) {
 	}
 	m := &Mode{cfg: cfg, h: h, e: h.Env(), held: NewBufferMap(cfg.Window),
 		store: make([]*chunk.Chunk, cfg.Window), heardSeq: make([]uint64, cfg.Window),
-		heardAt: make([]time.Duration, cfg.Window), hellos: map[id.ID]time.Duration{},
+		heardAt: make([]time.Duration, cfg.Window), hellos: map[id.ID]time.Duration{}, lapsed: map[id.ID]time.Duration{},
 		shunned: map[id.ID]time.Duration{}, reqs: map[uint64]*request{}, failed: map[uint64]*partner{}}
 	for j := range m.told {
 		m.told[j], m.lastDepth[j] = NoDepth, NoDepth

@@ -54,10 +54,25 @@ func (m *Mode) partner(x id.ID) *partner {
 	return nil
 }
 
+// maxPartners is how many partners a viewer keeps: MaxPartners, or, for
+// a forwarder with many push slots, enough for Partners to pull from
+// besides a child in every slot (a node pushes to partners only, so a
+// 4x node capped at MaxPartners would leave half its upload idle).
+func (m *Mode) maxPartners() int {
+	n := m.cfg.MaxPartners
+	if m.cfg.Substreams > 0 && !m.source {
+		n = max(n, m.cfg.Partners+m.pushSlots(m.home(m.e.Self().ID)))
+	}
+	return min(n, maxPartnerCap)
+}
+
+// maxPartnerCap bounds maxPartners however large the upload.
+const maxPartnerCap = 64
+
 // slots is how many partners this node accepts.
 func (m *Mode) slots() int {
 	if !m.source {
-		return m.cfg.MaxPartners
+		return m.maxPartners()
 	}
 	up, rate := m.h.Upload(), m.h.Rate()
 	if up <= 0 || rate <= 0 {
@@ -78,7 +93,9 @@ func (m *Mode) hello(r id.Ref) {
 	if r.ID == m.e.Self().ID {
 		return
 	}
-	m.hellos[r.ID] = m.e.Now()
+	// The wait for the answer starts when the hello leaves: on a thin
+	// uplink it may queue behind seconds of other traffic.
+	m.hellos[r.ID] = m.e.Now() + m.backlog()
 	m.h.Send(r, &Hello{Channel: m.h.Channel().ID(), Upload: m.h.Upload(), Map: m.held.Wire(), Depths: m.depths()})
 }
 
@@ -119,7 +136,7 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 	}
 	weak := m.source && h.Upload > 0 && m.h.Rate() > 0 && h.Upload*4 < m.h.Rate()
 	full := len(m.partners) >= m.slots() && !m.makeRoom(h.Upload)
-	if full && len(m.partners) < m.cfg.MaxPartners+extraPartners && m.lowers(from.ID, h.Depths) {
+	if full && len(m.partners) < m.maxPartners()+extraPartners && m.lowers(from.ID, h.Upload, h.Depths) {
 		full = false // a forwarder that would rise as our child: see climb
 	}
 	if weak || full {
@@ -182,8 +199,18 @@ func (m *Mode) referrals(skip id.ID) []id.Ref {
 
 func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 	if _, asked := m.hellos[from.ID]; !asked {
-		m.stats.BadInput++
-		return
+		if _, late := m.lapsed[from.ID]; !late {
+			m.stats.BadInput++
+			return
+		}
+		// The answer to a hello that timed out: taken if there is room
+		// (below), else the partnership it opened is closed.
+		delete(m.lapsed, from.ID)
+		if w.Accept && len(m.partners) >= m.cfg.Partners {
+			m.h.Send(from, &Bye{})
+			return
+		}
+		delete(m.shunned, from.ID)
 	}
 	delete(m.hellos, from.ID)
 	if !w.Accept {
@@ -200,8 +227,8 @@ func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 	if m.partner(from.ID) != nil {
 		return
 	}
-	climbing := len(m.partners) < m.cfg.MaxPartners+extraPartners && m.raises(from.ID, w.Depths)
-	if len(m.partners) >= m.cfg.MaxPartners && !climbing {
+	climbing := len(m.partners) < m.maxPartners()+extraPartners && m.raises(from.ID, w.Depths)
+	if len(m.partners) >= m.maxPartners() && !climbing {
 		m.h.Send(from, &Bye{})
 		return
 	}
@@ -227,11 +254,11 @@ func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 // climbing (see climb); trim drops the excess later.
 const extraPartners = 2
 
-// trim drops partners beyond MaxPartners, least useful first, among
+// trim drops partners beyond maxPartners, least useful first, among
 // those with no push between them and this node.
 func (m *Mode) trim() {
 	now := m.e.Now()
-	for len(m.partners) > m.cfg.MaxPartners {
+	for len(m.partners) > m.maxPartners() {
 		var worst *partner
 		for _, p := range m.partners {
 			if p.source || p.parent != 0 || p.subs != 0 || now-p.since < 2*m.cfg.Tick {
@@ -317,8 +344,8 @@ func (m *Mode) fill() {
 		// first (for the source: the substreams with fewest partners).
 		var count [16]int
 		for _, p := range m.partners {
-			if !p.source {
-				count[m.home(p.ref.ID)]++
+			if h := m.home(p.ref.ID); !p.source && m.forwards(p, h) {
+				count[h]++
 			}
 		}
 		for x := range m.hellos {
@@ -351,6 +378,12 @@ func (m *Mode) tick() {
 		if now-at > m.cfg.HelloTimeout {
 			delete(m.hellos, x)
 			m.shunned[x] = now + 10*m.cfg.Tick
+			m.lapsed[x] = now + 10*m.cfg.Tick
+		}
+	}
+	for x, until := range m.lapsed {
+		if now >= until {
+			delete(m.lapsed, x)
 		}
 	}
 	for x, until := range m.shunned {

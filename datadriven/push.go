@@ -45,6 +45,28 @@ func (m *Mode) home(x id.ID) int {
 	return int(x[len(x)-1]) % m.cfg.Substreams
 }
 
+// forwards reports whether partner p forwards substream j: the source
+// forwards every substream; a viewer its home substream, if its upload
+// (as it advertised it) carries at least one child there. A node that
+// cannot forward is a leaf everywhere: it gets no forwarder's priority,
+// push-down or climb, so the slots near the source go to nodes that pass
+// the stream on.
+func (m *Mode) forwards(p *partner, j int) bool {
+	if p.source {
+		return true
+	}
+	return m.home(p.ref.ID) == j && m.canForward(p.upload)
+}
+
+// canForward reports whether a node with this upload (bit/s, 0: unknown)
+// carries at least one push child in its home substream.
+func (m *Mode) canForward(upload int64) bool {
+	if m.cfg.Substreams == 0 {
+		return false
+	}
+	return upload <= 0 || m.h.Rate() <= 0 || float64(upload)*m.cfg.PushShare >= m.substreamRate()
+}
+
 // substreamRate is the bit rate of one substream with 3% headroom.
 func (m *Mode) substreamRate() float64 {
 	return float64(m.h.Rate()) / float64(m.cfg.Substreams) * 1.03
@@ -162,7 +184,7 @@ func (m *Mode) push(c *chunk.Chunk, from id.Ref) uint16 {
 		if p.subs&b == 0 || p.ref.ID == from.ID || p.m.Has(c.Seq) {
 			continue
 		}
-		m.queue = append(m.queue, pending{p: p, seq: c.Seq, push: true, fwd: p.source || m.home(p.ref.ID) == j})
+		m.queue = append(m.queue, pending{p: p, seq: c.Seq, push: true, fwd: m.forwards(p, j)})
 	}
 	return b
 }
@@ -173,7 +195,7 @@ func (m *Mode) push(c *chunk.Chunk, from id.Ref) uint16 {
 // can climb (see climb).
 func (m *Mode) subAck(p *partner) *SubAck {
 	a := &SubAck{Mask: p.subs, Depths: m.depths()}
-	if j := m.home(p.ref.ID); p.subs&(1<<j) != 0 {
+	if j := m.home(p.ref.ID); p.subs&(1<<j) != 0 && m.forwards(p, j) {
 		if q := m.parentIn(j); q != nil && !q.source {
 			a.Peers = []id.Ref{q.ref}
 		}
@@ -206,6 +228,9 @@ func (m *Mode) climb() {
 	}
 	now := m.e.Now()
 	h := m.home(m.e.Self().ID)
+	if m.pushSlots(h) == 0 {
+		return // a leaf everywhere gains nothing by rising
+	}
 	if d := m.depth(h); d == NoDepth || d < climbDepth || now < m.climbAt {
 		return
 	}
@@ -231,19 +256,19 @@ const climbPeriod = 2
 // node is worth a partnership beyond MaxPartners.
 func (m *Mode) raises(x id.ID, d []byte) bool {
 	h := m.home(m.e.Self().ID)
-	if m.cfg.Substreams == 0 || m.home(x) != h || h >= len(d) || d[h] == NoDepth {
+	if m.cfg.Substreams == 0 || m.home(x) != h || h >= len(d) || d[h] == NoDepth || m.pushSlots(h) == 0 {
 		return false
 	}
 	mine := m.depth(h)
 	return mine != NoDepth && int(d[h])+1 < int(mine)
 }
 
-// lowers reports whether a node with depths d that forwards this node's
+// lowers reports whether a node with upload and depths d that forwards this node's
 // home substream would rise by becoming its child there: such a node is
 // taken as a partner beyond MaxPartners.
-func (m *Mode) lowers(x id.ID, d []byte) bool {
+func (m *Mode) lowers(x id.ID, upload int64, d []byte) bool {
 	h := m.home(m.e.Self().ID)
-	if m.cfg.Substreams == 0 || m.source || m.home(x) != h || m.pushSlots(h) == 0 || h >= len(d) {
+	if m.cfg.Substreams == 0 || m.source || m.home(x) != h || !m.canForward(upload) || m.pushSlots(h) == 0 || h >= len(d) {
 		return false
 	}
 	mine := m.depth(h)
@@ -265,23 +290,28 @@ func (m *Mode) onSubscribe(from id.Ref, s *Subscribe) {
 		if s.Mask&b == 0 {
 			continue
 		}
-		if m.source && m.home(p.ref.ID) != j {
+		if m.source && !m.forwards(p, j) {
 			continue // the source feeds each substream's forwarders only
 		}
 		if p.subs&b != 0 || m.pushUsed(j) < m.pushSlots(j) {
 			grant |= b
 			continue
 		}
-		if m.home(p.ref.ID) != j || m.pushSlots(j) == 0 {
+		if !m.forwards(p, j) || m.pushSlots(j) == 0 {
 			continue
 		}
+		// The leaf pushed down is the one with the most upload: it
+		// finds a new parent, or pulls, most easily.
+		var leaf *partner
 		for _, q := range m.partners {
-			if q.subs&b != 0 && m.home(q.ref.ID) != j {
-				q.subs &^= b
-				m.send(q, m.subAck(q))
-				grant |= b
-				break
+			if q.subs&b != 0 && !m.forwards(q, j) && (leaf == nil || q.upload > leaf.upload) {
+				leaf = q
 			}
+		}
+		if leaf != nil {
+			leaf.subs &^= b
+			m.send(leaf, m.subAck(leaf))
+			grant |= b
 		}
 	}
 	p.subs = grant
@@ -301,7 +331,7 @@ func (m *Mode) forwarders(mask uint16, skip id.ID, k int) []id.Ref {
 		if p.ref.ID == skip || p.source || !m.partnerServes(p) {
 			continue
 		}
-		if j := m.home(p.ref.ID); mask&(1<<j) != 0 && p.depth[j] != NoDepth {
+		if j := m.home(p.ref.ID); mask&(1<<j) != 0 && m.forwards(p, j) && p.depth[j] != NoDepth {
 			c = append(c, p)
 		}
 	}
@@ -339,7 +369,7 @@ func (m *Mode) seekMembers(need uint16, k int) {
 func (m *Mode) seek(refs []id.Ref, need uint16) {
 	now := m.e.Now()
 	for _, r := range refs {
-		if len(m.partners)+len(m.hellos) >= m.cfg.MaxPartners {
+		if len(m.partners)+len(m.hellos) >= m.maxPartners() {
 			return
 		}
 		if r.ID == m.e.Self().ID || r.ID == id.Zero || r.Addr == "" || need&(1<<m.home(r.ID)) == 0 {
@@ -415,7 +445,11 @@ func (m *Mode) awaitPush(seq uint64) bool {
 	}
 	for _, p := range m.partners {
 		if p.parent&b != 0 {
-			return m.heardFor(seq) < m.cfg.PushGrace
+			if m.heardFor(seq) < m.cfg.PushGrace {
+				return true
+			}
+			d, known := m.deadline(seq)
+			return known && m.cfg.PushWait > 0 && d-m.e.Now() > m.cfg.PushWait
 		}
 	}
 	return false
@@ -491,7 +525,7 @@ func (m *Mode) parents() {
 			if !p.ready || !m.partnerServes(p) || p.subs&b != 0 || p.noPushMask&b != 0 {
 				continue
 			}
-			if !p.source && m.home(p.ref.ID) != j {
+			if !m.forwards(p, j) {
 				continue
 			}
 			d := p.depth[j]

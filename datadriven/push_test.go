@@ -288,9 +288,10 @@ func TestClimbAsksGrandparent(t *testing.T) {
 			t.Fatalf("welcome to %s: accept %v", s.to.Addr, w.Accept)
 		}
 	}
-	// Beyond MaxPartners, trim drops the excess that pushes nothing.
+	// Beyond maxPartners (13 at 2x: Partners + 7 push slots), trim drops
+	// the excess that pushes nothing.
 	r.nw.RunFor(3 * time.Second)
-	if n := len(r.m.partners); n > DefaultConfig().MaxPartners {
+	if n := len(r.m.partners); n > r.m.maxPartners() {
 		t.Fatalf("%d partners after trimming", n)
 	}
 }

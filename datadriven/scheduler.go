@@ -221,6 +221,10 @@ func (m *Mode) schedule() {
 func (m *Mode) assign(cs []candidate, now time.Duration) {
 	batches := map[*partner][]uint64{}
 	urgent := map[*partner]uint8{}
+	// A request waits behind this node's own uplink queue before it
+	// leaves; on a thin uplink that may be seconds, which the timeout
+	// must not count against the partner.
+	queued := m.backlog()
 	var order []*partner
 	for _, c := range cs {
 		var best *partner
@@ -253,7 +257,7 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 		best.out++
 		r := &request{seq: c.seq, p: best, sent: now}
 		timeout := 3 * m.service(best)
-		timeout = max(m.cfg.MinTimeout, min(timeout, m.cfg.MaxTimeout))
+		timeout = max(m.cfg.MinTimeout, min(timeout, m.cfg.MaxTimeout)) + queued
 		r.timer = m.e.After(timeout, func() { m.timeout(r) })
 		m.reqs[c.seq] = r
 	}
