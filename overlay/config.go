@@ -37,14 +37,18 @@ type Config struct {
 	// TablePeriod is how often a node asks a routing-table entry for its
 	// row, to learn of better and missing entries. Default 5m.
 	TablePeriod time.Duration
-	// ProbeTimeout is how long a probe waits for its answer. Default 1s.
+	// ProbeTimeout is how long a probe waits for its answer, counted from
+	// when the ping leaves this node's own uplink (when the runtime
+	// implements env.Uplink); an answer to any of a probe's pings ends
+	// it. Default 1s.
 	ProbeTimeout time.Duration
 	// ProbeTries is how many probes are sent before a node is declared
 	// dead. Default 3.
 	ProbeTries int
 	// HopTimeout bounds the wait for a next hop's acknowledgement of a
 	// routed message when its round-trip time is unknown; with a known RTT
-	// the wait is 3 RTT + 50ms, within [100ms, HopTimeout]. Default 1s.
+	// the wait is 3 RTT + 50ms, within [250ms, HopTimeout], plus the time
+	// the message waits on this node's own uplink. Default 1s.
 	HopTimeout time.Duration
 	// HopRetries is how many other next hops a node tries for one message
 	// before it drops it. Default 3.

@@ -10,12 +10,14 @@ import (
 // probe is a liveness and RTT measurement of one node in flight.
 type probe struct {
 	ref   id.Ref
-	nonce uint64
+	nonce uint64 // of the latest ping
 	sent  time.Duration
-	tries int
-	left  int
-	timer env.Timer
-	cbs   []func(ok bool, rtt time.Duration)
+	// nonces are all the pings of this probe (ProbeTries at most).
+	nonces []pingSent
+	tries  int
+	left   int
+	timer  env.Timer
+	cbs    []func(ok bool, rtt time.Duration)
 }
 
 // probeNode pings ref up to tries times and calls cb with the outcome.
@@ -39,15 +41,17 @@ func (n *Node) probeNode(ref id.Ref, tries int, optional bool, cb func(ok bool, 
 }
 
 func (n *Node) ping(p *probe) {
-	if p.nonce != 0 {
-		delete(n.nonces, p.nonce)
-	}
+	// The ping leaves once this node's own uplink queue has drained; the
+	// wait and the RTT count from then, so that a thin, busy uplink does
+	// not make its own node blame live peers.
+	wait := n.cfg.ProbeTimeout + n.backlog()
 	p.nonce = n.next()
-	p.sent = n.e.Now()
+	p.sent = n.e.Now() + wait - n.cfg.ProbeTimeout
 	p.tries++
+	p.nonces = append(p.nonces, pingSent{p.nonce, p.sent})
 	n.nonces[p.nonce] = p.ref.ID
 	nonce := p.nonce
-	due := n.e.Now() + n.cfg.ProbeTimeout
+	due := n.e.Now() + wait
 	rearmed := false
 	var expire func()
 	expire = func() {
@@ -67,26 +71,51 @@ func (n *Node) ping(p *probe) {
 		}
 		n.finishProbe(p, false, 0)
 	}
-	p.timer = n.after(n.cfg.ProbeTimeout, expire)
+	p.timer = n.after(wait, expire)
 	n.sendMaint(p.ref, &Ping{Nonce: p.nonce})
+}
+
+// pingSent is one ping of a probe: its nonce and when it left.
+type pingSent struct {
+	nonce uint64
+	sent  time.Duration
+}
+
+// backlog is how long a message sent now waits on this node's own uplink
+// (0 when the runtime does not say).
+func (n *Node) backlog() time.Duration {
+	if u, ok := n.e.(env.Uplink); ok {
+		return u.Backlog()
+	}
+	return 0
 }
 
 func (n *Node) finishProbe(p *probe, ok bool, rtt time.Duration) {
 	delete(n.probes, p.ref.ID)
-	delete(n.nonces, p.nonce)
+	for _, s := range p.nonces {
+		delete(n.nonces, s.nonce)
+	}
 	p.timer.Stop()
 	for _, cb := range p.cbs {
 		cb(ok, rtt)
 	}
 }
 
+// onPong ends the probe the answer belongs to. An answer to an earlier
+// try of the probe counts too: the peer is alive, only slow.
 func (n *Node) onPong(from id.Ref, m *Pong) {
 	who, ok := n.nonces[m.Nonce]
 	if !ok || who != from.ID {
 		return // late, duplicate or not ours
 	}
 	p := n.probes[who]
-	rtt := n.e.Now() - p.sent
+	sent := p.sent
+	for _, s := range p.nonces {
+		if s.nonce == m.Nonce {
+			sent = s.sent
+		}
+	}
+	rtt := n.e.Now() - sent
 	if rtt <= 0 {
 		rtt = time.Microsecond
 	}

@@ -176,7 +176,9 @@ func (n *Node) step(r *Route, prev id.Ref, tried []id.ID) {
 	}
 	out.Hops++
 	out.Ack = n.next()
-	h := &hop{out: &out, prev: prev, next: next, tried: tried, wait: n.hopTimeout(next.ID)}
+	// The wait counts from when the message leaves this node's own
+	// uplink.
+	h := &hop{out: &out, prev: prev, next: next, tried: tried, wait: n.hopTimeout(next.ID) + n.backlog()}
 	n.hops[out.Ack] = h
 	h.due = n.e.Now() + h.wait
 	h.timer = n.after(h.wait, func() { n.hopExpired(h) })
