@@ -141,7 +141,8 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 	}
 	if weak || full {
 		m.stats.HelloRefused++
-		m.h.Send(from, &Welcome{Upload: m.h.Upload(), Map: m.held.Wire(), Peers: m.referrals(from.ID)})
+		// A refusal's map would go unread: it carries referrals only.
+		m.h.Send(from, &Welcome{Upload: m.h.Upload(), Peers: m.referrals(from.ID)})
 		return
 	}
 	p := m.add(from, h.Upload, h.Map, h.Depths)
