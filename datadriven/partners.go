@@ -216,7 +216,12 @@ func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 	delete(m.hellos, from.ID)
 	if !w.Accept {
 		m.shunned[from.ID] = m.e.Now() + 10*m.cfg.Tick
-		m.seek(w.Peers, m.orphans()|m.deep())
+		// Referrals are followed for substreams without a parent only,
+		// two at a time: a refusal names up to 8 members, and trying
+		// all those forwarding a substream with no parent or only a
+		// deep one made each refusal breed more (measured: three
+		// quarters of the steady state's hellos, nearly all refused).
+		m.seek(w.Peers, m.orphans(), seekOrphan)
 		for _, r := range w.Peers {
 			if r.ID != m.e.Self().ID && r.ID != id.Zero && r.Addr != "" {
 				m.g.Add(r)
@@ -250,6 +255,10 @@ func (m *Mode) onWelcome(from id.Ref, w *Welcome) {
 	}
 	m.schedule()
 }
+
+// seekOrphan is how many of a refusal's referrals a node asks to be
+// partners when it lacks a parent in a substream.
+const seekOrphan = 2
 
 // extraPartners is how many partners beyond MaxPartners a node takes for
 // climbing (see climb); trim drops the excess later.

@@ -231,7 +231,8 @@ func (m *Mode) climb() {
 	if m.pushSlots(h) == 0 {
 		return // a leaf everywhere gains nothing by rising
 	}
-	if d := m.depth(h); d == NoDepth || d < climbDepth || now < m.climbAt {
+	d := m.depth(h)
+	if d == NoDepth || d < climbDepth || now < m.climbAt {
 		return
 	}
 	if m.partner(m.up.ID) != nil || m.up.ID == m.e.Self().ID {
@@ -243,13 +244,26 @@ func (m *Mode) climb() {
 	if until, ok := m.shunned[m.up.ID]; ok && now < until {
 		return
 	}
-	m.climbAt = now + climbPeriod*m.cfg.Tick
+	// The wait doubles while climbs leave the depth as it was (the
+	// grandparent refuses, or takes us only to trim us again), up to
+	// maxClimbWait ticks.
+	if m.climbWait == 0 || d < m.climbFrom {
+		m.climbWait = climbPeriod * m.cfg.Tick
+	} else {
+		m.climbWait = min(2*m.climbWait, maxClimbWait*m.cfg.Tick)
+	}
+	m.climbFrom = d
+	m.climbAt = now + m.climbWait
 	m.stats.Climbs++
 	m.hello(m.up)
 }
 
-// climbPeriod is how many ticks apart a forwarder tries to climb.
-const climbPeriod = 2
+// climbPeriod is how many ticks apart a forwarder tries to climb at
+// first, and maxClimbWait at most.
+const (
+	climbPeriod  = 2
+	maxClimbWait = 64
+)
 
 // raises reports whether a node with home depths d would be a shallower
 // parent for this node's home substream than its current one: such a
@@ -360,16 +374,17 @@ func (m *Mode) seekMembers(need uint16, k int) {
 	if len(refs) == 0 {
 		m.g.Ask()
 	}
-	m.seek(refs, need)
+	m.seek(refs, need, k)
 }
 
 // seek asks forwarders of substreams this node lacks a parent for to be
 // partners, so that the next parent choice has them (a referral names
 // nodes a level further down the tree, so repeated refusals walk down it).
-func (m *Mode) seek(refs []id.Ref, need uint16) {
+// It sends at most k hellos.
+func (m *Mode) seek(refs []id.Ref, need uint16, k int) {
 	now := m.e.Now()
 	for _, r := range refs {
-		if len(m.partners)+len(m.hellos) >= m.maxPartners() {
+		if k <= 0 || len(m.partners)+len(m.hellos) >= m.maxPartners() {
 			return
 		}
 		if r.ID == m.e.Self().ID || r.ID == id.Zero || r.Addr == "" || need&(1<<m.home(r.ID)) == 0 {
@@ -382,6 +397,7 @@ func (m *Mode) seek(refs []id.Ref, need uint16) {
 			continue
 		}
 		m.hello(r)
+		k--
 	}
 }
 
@@ -395,7 +411,7 @@ func (m *Mode) onSubAck(from id.Ref, a *SubAck) {
 	if refused := (p.want | p.parent) &^ a.Mask; refused != 0 {
 		p.noPushMask |= refused
 		p.noPush = m.e.Now() + 5*m.cfg.Tick
-		m.seek(a.Peers, refused)
+		m.seek(a.Peers, refused, seekOrphan)
 	} else if h := m.home(m.e.Self().ID); a.Mask&(1<<h) != 0 && len(a.Peers) == 1 {
 		m.up = a.Peers[0] // the parent's parent in the home substream
 	}
@@ -484,6 +500,35 @@ func (m *Mode) newestIn(bm *BufferMap, j int) (uint64, bool) {
 	return 0, false
 }
 
+// deepPeriod is how long a node at depth mine (deeper than deepDepth)
+// in substream j waits between seeks for a shallower parent: 5 ticks
+// after it last got shallower, doubling with each seek that left it as
+// deep as before, up to maxDeepWait ticks. In a tree of 1,000 viewers
+// most leaves stay deeper than deepDepth for good, and seeking every 5
+// ticks made most of the steady state's hellos (and refusals, whose
+// referrals were tried in turn).
+func (m *Mode) deepPeriod(j int, mine uint8) time.Duration {
+	if m.deepWait[j] == 0 || mine < m.deepAt[j] {
+		return 5 * m.cfg.Tick
+	}
+	return m.deepWait[j]
+}
+
+// soughtDeep records a seek for a shallower parent in substream j from
+// depth mine (see deepPeriod).
+func (m *Mode) soughtDeep(j int, mine uint8) {
+	if m.deepWait[j] == 0 || mine < m.deepAt[j] {
+		m.deepWait[j] = 5 * m.cfg.Tick
+	} else {
+		m.deepWait[j] = min(2*m.deepWait[j], maxDeepWait*m.cfg.Tick)
+	}
+	m.deepAt[j] = mine
+}
+
+// maxDeepWait bounds the wait between seeks for a shallower parent, in
+// ticks.
+const maxDeepWait = 80
+
 // parents picks, for each substream, the shallowest partner that
 // forwards it (its home substream, or the source), nearest by measured
 // service time among equals, and moves a subscription when a shallower
@@ -541,14 +586,17 @@ func (m *Mode) parents() {
 				best = p
 			}
 		}
-		if best == nil && cur == nil && now-m.sought[j] >= 2*m.cfg.Tick ||
-			mine != NoDepth && mine > deepDepth && now-m.sought[j] >= 5*m.cfg.Tick {
+		orphan := best == nil && cur == nil && now-m.sought[j] >= 2*m.cfg.Tick
+		if orphan || mine != NoDepth && mine > deepDepth && now-m.sought[j] >= m.deepPeriod(j, mine) {
 			// No partner forwards this substream, or only deep ones:
 			// try members that forward it; their refusals name
 			// forwarders further down. An orphan now and then asks the
 			// source, whose referrals start at the top (rarely: with
 			// many viewers the source's upload must go to chunks).
 			m.sought[j] = now
+			if !orphan {
+				m.soughtDeep(j, mine)
+			}
 			m.seekMembers(1<<j, 2)
 			if best == nil && cur == nil && m.e.Rand().IntN(8) == 0 {
 				if src := m.h.Source(); !src.IsZero() && m.partner(src.ID) == nil {

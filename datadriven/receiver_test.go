@@ -1,6 +1,7 @@
 package datadriven
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -158,5 +159,55 @@ func TestHelloTimeoutStartsWhenItLeaves(t *testing.T) {
 	r.m.Receive(y, &Welcome{Accept: true, Upload: 2_000_000, Map: WireMap{}})
 	if r.m.partner(y.ID) != nil || r.m.stats.BadInput != bad+1 {
 		t.Fatal("an unasked welcome was taken")
+	}
+}
+
+func TestRefusalReferralsFollowedTwoAtATime(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Partners = 1 // so that fill sends no hellos of its own
+	r := newRig(t, cfg, 0)
+	x := id.Ref{ID: id.FromUint128(3, 3), Addr: "x"}
+	var refs []id.Ref
+	for i := range 8 {
+		// Homes 0..3, twice each.
+		refs = append(refs, id.Ref{ID: id.FromUint128(9, uint64(i)), Addr: fmt.Sprint("r", i)})
+	}
+	r.m.hello(x)
+	r.h.take()
+	r.m.Receive(x, &Welcome{Upload: 2_000_000, Peers: refs})
+	hellos := 0
+	for _, s := range r.h.take() {
+		if _, ok := s.m.(*Hello); ok {
+			hellos++
+		}
+	}
+	// Orphaned in every substream, it follows only seekOrphan of the 8.
+	if hellos != seekOrphan {
+		t.Fatalf("an orphan followed %d referrals, want %d", hellos, seekOrphan)
+	}
+}
+
+func TestDeepSeekBacksOff(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 0)
+	tick := r.m.cfg.Tick
+	if got := r.m.deepPeriod(0, 5); got != 5*tick {
+		t.Fatalf("first wait %v, want 5 ticks", got)
+	}
+	r.m.soughtDeep(0, 5)
+	r.m.soughtDeep(0, 5)
+	if got := r.m.deepPeriod(0, 5); got != 10*tick {
+		t.Fatalf("wait after a fruitless seek %v, want 10 ticks", got)
+	}
+	for range 10 {
+		r.m.soughtDeep(0, 5)
+	}
+	if got := r.m.deepPeriod(0, 5); got != maxDeepWait*tick {
+		t.Fatalf("wait %v, want the bound of %d ticks", got, maxDeepWait)
+	}
+	if got := r.m.deepPeriod(0, 4); got != 5*tick {
+		t.Fatalf("wait after rising %v, want 5 ticks", got)
+	}
+	if got := r.m.deepPeriod(1, 5); got != 5*tick {
+		t.Fatalf("another substream's wait %v, want 5 ticks", got)
 	}
 }
