@@ -14,6 +14,15 @@
 // Parents beat to their children and children refresh their parents; a
 // child whose parent falls silent joins again, and the repair is timed.
 //
+// The node responsible for a group ID may not run Scribe at all (an
+// overlay node that does not watch the stream drops what is delivered to
+// it). A joiner whose join went unanswered marks its next one Near: the
+// first member on the route that is not in the tree yet and whose leaf
+// set spans the group ID takes it as the root would and attaches to the
+// feeder, standing in for the root (the feeder's rule for a closer root
+// sorts out stand-ins once the real root joins). A route that leads
+// straight to the silent root meets no stand-in.
+//
 // The package also holds the Relay, which forwards chunks down the trees
 // at once (the caps keep the copies within the upload), repairs losses by
 // asking the parent (gaps in a tree's sequence show them) and then peers

@@ -15,6 +15,7 @@ func (s *Scribe) tryJoin(g *group) {
 		return
 	}
 	g.attempt++
+	g.answered = false
 	s.stats.JoinsSent++
 	switch {
 	case len(g.try) > 0:
@@ -24,8 +25,13 @@ func (s *Scribe) tryJoin(g *group) {
 	case s.spare != id.Zero && g.id != s.spare && g.attempt%anycastEvery == 0:
 		s.stats.Anycasts++
 		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 2*anycastEvery})
+	case g.silent > 0 && s.standIn(g.id):
+		// Our own join went unanswered and the group ID is next to us:
+		// we stand in for a root that does not run Scribe.
+		s.attachFeeder(g)
+		return
 	default:
-		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id)})
+		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id), Near: g.silent > 0})
 	}
 	s.armJoin(g, s.cfg.JoinTimeout)
 }
@@ -38,6 +44,11 @@ func (s *Scribe) armJoin(g *group, d time.Duration) {
 	d += time.Duration(s.e.Rand().Int64N(int64(d)/4 + 1))
 	g.joinTimer = s.e.After(d, func() {
 		g.joinTimer = nil
+		if g.answered {
+			g.silent = 0
+		} else {
+			g.silent++
+		}
 		if s.groups[g.id] == g {
 			s.tryJoin(g)
 		}
@@ -311,6 +322,7 @@ func (s *Scribe) onAccept(from id.Ref, a *Accept) {
 	g.parentSpare = 0
 	g.attempt = 0
 	g.try = nil
+	g.answered, g.silent = true, 0
 	if g.joinTimer != nil {
 		g.joinTimer.Stop()
 		g.joinTimer = nil
@@ -318,6 +330,16 @@ func (s *Scribe) onAccept(from id.Ref, a *Accept) {
 	if s.ev.Attached != nil {
 		s.ev.Attached(g.id, from)
 	}
+}
+
+// standIn reports whether this node stands in for g's root when a join
+// says the root did not answer (Join.Near): it is a member of g not yet
+// in the tree, it has a feeder to attach to, and its leaf set spans the
+// group ID (the root is one of its neighbours).
+func (s *Scribe) standIn(gid id.ID) bool {
+	g := s.groups[gid]
+	return g != nil && g.member && !g.inTree() && !s.feeder.IsZero() && s.feeder.ID != s.self.ID &&
+		s.ov.LeafSet().InRange(gid)
 }
 
 // loops reports whether a path from the top would make a loop here.
@@ -348,6 +370,7 @@ func (s *Scribe) onRefuse(r *Refuse) {
 	if g == nil || g.inTree() {
 		return
 	}
+	g.answered = true
 	s.armJoin(g, s.cfg.JoinTimeout/5)
 }
 

@@ -46,6 +46,11 @@ type Join struct {
 	Down   bool   // handed down once: never hand it up again
 	Root   bool   // sent by the group's root to the top
 	Spare  uint16 // the joiner's own free child slots in the group
+	// Near says the joiner's last join went unanswered: the group's
+	// root may not run Scribe (a node that does not watch the stream
+	// drops what is delivered to it), so the first node on the route
+	// whose leaf set spans the group ID stands in for it.
+	Near bool
 }
 
 // Accept tells the joiner it is now the sender's child in Group. Path is

@@ -75,6 +75,8 @@ type group struct {
 	try         []id.Ref // siblings to try after a drop
 	attempt     int
 	joinTimer   env.Timer
+	answered    bool // the current join attempt was answered
+	silent      int  // join attempts in a row that were not
 }
 
 func (g *group) hasParent() bool { return !g.parent.IsZero() }
@@ -421,6 +423,12 @@ func (s *Scribe) Forward(m *overlay.Msg, _ id.Ref) bool {
 	switch p := m.Payload.(type) {
 	case *Join:
 		j := *p
+		if j.Near && s.standIn(j.Group) {
+			// The root may not run Scribe: this node, next to it and
+			// not in the tree yet, takes the join as the root would.
+			s.onJoin(&j, ViaRoute, true)
+			return false
+		}
 		if s.onJoin(&j, ViaRoute, false) {
 			return false
 		}

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/source"
 	"github.com/almcast/alm/splitstream"
 )
 
@@ -68,4 +70,68 @@ func TestForestStripesAndCaps(t *testing.T) {
 	if err := (splitstream.Config{}).Validate(); err == nil {
 		t.Error("the zero config validates")
 	}
+}
+
+// TestForestRootsNotWatching leaves the nodes responsible for the stripe
+// IDs and the spare-capacity group out of the audience: in the overlay
+// but never running the mode, they drop the joins delivered to them. The
+// joiners' next joins say so (Join.Near) and a neighbour of the missing
+// root stands in for it, so every stripe forms.
+func TestForestRootsNotWatching(t *testing.T) {
+	w := newWorld(t, splitstream.Name, 4, 64, 0, func(int) int64 { return 2 * rate })
+	ch := w.Ch.ID()
+	keys := []id.ID{splitstream.SpareID(ch)}
+	for s := 0; s < splitstream.DefaultConfig().Stripes; s++ {
+		keys = append(keys, splitstream.StripeID(ch, s))
+	}
+	absent := map[int]bool{}
+	for _, k := range keys {
+		best := 0
+		for i, n := range w.Nodes {
+			if id.Closer(k, n.Self().ID, w.Nodes[best].Self().ID) {
+				best = i
+			}
+		}
+		if best != 0 {
+			absent[best] = true
+		}
+	}
+	if len(absent) == 0 {
+		t.Fatal("the source is every root: the test shows nothing")
+	}
+	var err error
+	w.Nodes[0].Do(func() {
+		if err = w.Sts[0].Broadcast(source.TestSDP("127.0.0.1", 5004, source.TestClock(rate)), rate); err == nil {
+			w.TS, err = source.NewTestStream(w.Nodes[0], rate, w.Sts[0].Add)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(w.Nodes); i++ {
+		if !absent[i] {
+			w.Nodes[i].Do(w.Sts[i].Watch)
+		}
+	}
+	w.NW.RunFor(15 * time.Second)
+	// Without stand-ins a stripe whose root is away never forms. Routes
+	// that go straight to the missing root (in a small overlay, most of
+	// them) meet no stand-in, so only most viewers are reached.
+	for s, g := range forestOf(w, 1).Stripes() {
+		n, in := 0, 0
+		for i := 1; i < len(w.Nodes); i++ {
+			if absent[i] {
+				continue
+			}
+			n++
+			if forestOf(w, i).Scribe().Depth(g) > 0 {
+				in++
+			}
+		}
+		t.Logf("stripe %d reaches %d of %d viewers", s, in, n)
+		if in < n/3 {
+			t.Errorf("stripe %d reaches %d of %d viewers", s, in, n)
+		}
+	}
+	t.Logf("%d roots out of the audience", len(absent))
 }
