@@ -108,16 +108,7 @@ func printState(w io.Writer, s *admin.State) {
 		}
 	}
 	if len(s.ModeInfo) > 0 {
-		keys := make([]string, 0, len(s.ModeInfo))
-		for k := range s.ModeInfo {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var parts []string
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s=%g", k, s.ModeInfo[k]))
-		}
-		fmt.Fprintf(w, "mode: %s\n", strings.Join(parts, " "))
+		fmt.Fprintf(w, "mode: %s\n", modeLine(s.ModeInfo))
 	}
 	if st := s.Stream; st != nil {
 		fmt.Fprintf(w, "chunks: accepted %d, duplicates %d, forged %d, wrong channel %d, stale %d\n",
@@ -151,4 +142,18 @@ func printState(w io.Writer, s *admin.State) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\n", k, s.BytesOut[k], s.BytesIn[k])
 	}
 	tw.Flush()
+}
+
+// modeLine prints a mode's figures as key=value pairs in key order.
+func modeLine(info map[string]float64) string {
+	keys := make([]string, 0, len(info))
+	for k := range info {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%g", k, info[k]))
+	}
+	return strings.Join(parts, " ")
 }

@@ -147,16 +147,7 @@ func procsModeStats(names []string, states []*admin.State) string {
 			fmt.Fprintf(&b, "%s: no state\n", names[i])
 			continue
 		}
-		keys := make([]string, 0, len(s.ModeInfo))
-		for k := range s.ModeInfo {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var parts []string
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s=%g", k, s.ModeInfo[k]))
-		}
-		fmt.Fprintf(&b, "%s %s (%s): %s\n", names[i], short(s.ID), s.Addr, strings.Join(parts, " "))
+		fmt.Fprintf(&b, "%s %s (%s): %s\n", names[i], short(s.ID), s.Addr, modeLine(s.ModeInfo))
 	}
 	return b.String()
 }
