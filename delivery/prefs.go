@@ -15,6 +15,12 @@ type Preferences struct {
 	// child: trees want short chunks; a mesh pays per chunk in buffer-map
 	// notices and requests and wants longer ones.
 	ChunkDuration time.Duration
+	// Lag is the playback lag the mode's viewers aim for (see
+	// player.Config.TargetLag; 0: none, each viewer buffers its startup
+	// delay after its first chunk). A forest pushes every chunk down
+	// short trees with little jitter, so all its viewers can play in step
+	// at a lag well under a startup buffer plus the first chunk's age.
+	Lag time.Duration
 }
 
 var prefs = map[string]Preferences{}
@@ -40,4 +46,19 @@ func ChunkDuration(name string, d time.Duration) time.Duration {
 		return p.ChunkDuration
 	}
 	return DefaultChunkDuration
+}
+
+// Lag returns the target playback lag for the named mode: d when it is
+// set (positive), none when d is negative, else the mode's preference.
+func Lag(name string, d time.Duration) time.Duration {
+	switch {
+	case d > 0:
+		return d
+	case d < 0:
+		return 0
+	}
+	mu.Lock()
+	p := prefs[name]
+	mu.Unlock()
+	return p.Lag
 }

@@ -23,3 +23,23 @@ func TestChunkDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestLag(t *testing.T) {
+	SetPreferences("test-lag", Preferences{Lag: 1500 * time.Millisecond})
+	cases := []struct {
+		mode string
+		d    time.Duration
+		want time.Duration
+	}{
+		{"test-lag", 0, 1500 * time.Millisecond},
+		{"test-lag", 2 * time.Second, 2 * time.Second},
+		{"test-lag", -1, 0},
+		{"test-none", 0, 0},
+		{"test-none", time.Second, time.Second},
+	}
+	for _, c := range cases {
+		if got := Lag(c.mode, c.d); got != c.want {
+			t.Errorf("Lag(%q, %v) = %v, want %v", c.mode, c.d, got, c.want)
+		}
+	}
+}

@@ -34,6 +34,9 @@ type ModeResult struct {
 	// ChunkMs is the chunk duration the mode ran with: the scenario's, or
 	// the mode's own preference when the scenario leaves it to the mode.
 	ChunkMs float64 `json:"chunk_ms"`
+	// TargetLagMs is the playback lag the mode's players aimed for (0:
+	// none, each buffered the startup delay after its first chunk).
+	TargetLagMs float64 `json:"target_lag_ms"`
 	// Over QUIC: process CPU per payload byte delivered while streaming,
 	// that of one plain quic-go stream moving the same bytes, and their
 	// ratio.

@@ -52,6 +52,22 @@ func parseMult(s string) (float64, error) {
 // ParseMult reads a multiple of the rate such as "4x".
 func ParseMult(s string) (float64, error) { return parseMult(s) }
 
+// ParseLag reads a target lag: "auto" (each mode's own, 0), "off"
+// (none, negative) or a positive duration.
+func ParseLag(s string) (time.Duration, error) {
+	switch strings.TrimSpace(s) {
+	case "auto", "":
+		return 0, nil
+	case "off":
+		return -1, nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("lab: target lag %q is not auto, off or a positive duration", s)
+	}
+	return d, nil
+}
+
 // ParseRate reads a bit rate: 500000, 500k, 1M, 1.5M.
 func ParseRate(s string) (int64, error) {
 	s = strings.TrimSpace(s)
@@ -90,10 +106,17 @@ type Scenario struct {
 	// Chunk is the chunk duration; 0 leaves it to each mode (its
 	// delivery.Preferences, else 200ms). Each mode's result says what it
 	// ran with.
-	Chunk         time.Duration `json:"-"`
-	ChunkMs       float64       `json:"chunk_ms"`
-	Startup       time.Duration `json:"-"`
-	StartupMs     float64       `json:"startup_ms"`
+	Chunk     time.Duration `json:"-"`
+	ChunkMs   float64       `json:"chunk_ms"`
+	Startup   time.Duration `json:"-"`
+	StartupMs float64       `json:"startup_ms"`
+	// TargetLag is the playback lag players aim for (see
+	// stream.Config.TargetLag): 0 leaves it to each mode (its
+	// delivery.Preferences; without one, players buffer Startup after
+	// their first chunk), negative turns it off, positive sets it. JSON: 0 each mode's, -1 off.
+	// Each mode's result says what it ran with.
+	TargetLag     time.Duration `json:"-"`
+	TargetLagMs   float64       `json:"target_lag_ms"`
 	JoinInterval  time.Duration `json:"-"`
 	JoinIntervalS float64       `json:"join_interval_s"`
 	// TuneIn is how long the audience takes to start watching once the
@@ -165,6 +188,10 @@ func (s *Scenario) Validate() error {
 	s.LatencyMs = float64(s.Latency) / 1e6
 	s.ChunkMs = float64(s.Chunk) / 1e6
 	s.StartupMs = float64(s.Startup) / 1e6
+	s.TargetLagMs = float64(s.TargetLag) / 1e6
+	if s.TargetLag < 0 {
+		s.TargetLagMs = -1
+	}
 	s.JoinIntervalS = s.JoinInterval.Seconds()
 	s.TuneInS = s.TuneInTime().Seconds()
 	return nil

@@ -76,6 +76,8 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	scfg.Player.StartupDelay = sc.Startup
 	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
+	scfg.TargetLag = sc.TargetLag
+	res.TargetLagMs = float64(delivery.Lag(mode, sc.TargetLag)) / 1e6
 	scfg.Rate = sc.Rate
 	var peers []*streamPeer
 	defer func() {

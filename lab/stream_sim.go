@@ -91,6 +91,8 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	scfg.Player.StartupDelay = sc.Startup
 	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
+	scfg.TargetLag = sc.TargetLag
+	res.TargetLagMs = float64(delivery.Lag(mode, sc.TargetLag)) / 1e6
 	scfg.Rate = sc.Rate
 	var buildErr error
 	add := func(upload int64, key ed25519.PrivateKey, viewer bool) *simPlayer {

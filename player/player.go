@@ -21,17 +21,29 @@ type Config struct {
 	// Window is how many chunks ahead of the playout point are kept;
 	// chunks further ahead are dropped and counted. Default 600.
 	Window int
+	// TargetLag, when positive, is the playback lag the player aims for:
+	// starting with its first chunk, it plays each chunk TargetLag after
+	// the chunk's source time (clocks are assumed in step, as for the lag
+	// it reports). A first chunk too old for that gets MinBuffer of
+	// buffering instead. StartupDelay is not used then. (Starting at an
+	// older chunk still due was tried: in a forest the chunks before the
+	// first rarely come, and continuity fell.) Default 0: buffer
+	// StartupDelay after the first chunk.
+	TargetLag time.Duration
+	// MinBuffer is, with TargetLag, the least a player buffers after its
+	// first chunk. Default 400ms.
+	MinBuffer time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{StartupDelay: time.Second, Window: 600}
+	return Config{StartupDelay: time.Second, Window: 600, MinBuffer: 400 * time.Millisecond}
 }
 
 // Validate reports a bad field.
 func (c Config) Validate() error {
-	if c.StartupDelay < 0 {
-		return errors.New("player: startup delay must not be negative")
+	if c.StartupDelay < 0 || c.TargetLag < 0 || c.MinBuffer < 0 {
+		return errors.New("player: startup delay, target lag and minimum buffer must not be negative")
 	}
 	if c.Window < 1 {
 		return errors.New("player: window must be at least 1")
@@ -122,6 +134,15 @@ func (p *Player) Join() {
 // Stats returns the measurements so far.
 func (p *Player) Stats() Stats { return p.stats }
 
+// SetTargetLag sets Config.TargetLag; it has effect only before the
+// first chunk (a stream learns its mode, and so the lag it prefers, from
+// the channel's metadata).
+func (p *Player) SetTargetLag(d time.Duration) {
+	if d >= 0 && !p.first {
+		p.cfg.TargetLag = d
+	}
+}
+
 // Has reports whether the player holds seq (for delivery modes that must
 // not fetch a chunk twice).
 func (p *Player) Has(seq uint64) bool {
@@ -144,9 +165,12 @@ func (p *Player) Offer(c *chunk.Chunk) bool {
 		}
 		p.base = c.Time - int64(c.Seq)*int64(p.dur)
 		p.offset = now - c.Timestamp() + p.cfg.StartupDelay
-		p.stats.Lag = p.offset
 		p.next = c.Seq
-		p.timer = p.e.After(p.cfg.StartupDelay, p.tick)
+		if L := p.cfg.TargetLag; L > 0 {
+			p.offset = max(L, now-c.Timestamp()+p.cfg.MinBuffer)
+		}
+		p.stats.Lag = p.offset
+		p.timer = p.e.After(p.deadline(p.next)-now, p.tick)
 	}
 	switch {
 	case c.Seq < p.next:

@@ -64,10 +64,51 @@ func TestStartupDelayFromFirstChunk(t *testing.T) {
 	}
 }
 
+// TestTargetLag: with a target lag every chunk from the first plays that
+// long after its source time, and a first chunk too old for the target
+// gets the minimum buffer instead.
+func TestTargetLag(t *testing.T) {
+	cfg := player.Config{StartupDelay: 2 * time.Second, Window: 100, TargetLag: time.Second, MinBuffer: 200 * time.Millisecond}
+	r := newRig(t, cfg)
+	// Chunk 5 (made at 500ms) is first, after 100ms; chunk 4 comes
+	// behind it and is stale; chunk 7 takes 950ms and plays, chunk 8
+	// takes 1.05s and is missed.
+	r.arrive(5, 600*time.Millisecond)
+	r.arrive(4, 700*time.Millisecond)
+	r.arrive(6, 700*time.Millisecond)
+	r.arrive(7, 1650*time.Millisecond)
+	r.arrive(8, 1850*time.Millisecond)
+	for s := uint64(9); s < 20; s++ {
+		r.arrive(s, time.Duration(s)*dur+100*time.Millisecond)
+	}
+	r.net.Run(2950 * time.Millisecond) // chunk 19 plays at 2.9s
+	st := r.p.Stats()
+	if st.Lag != time.Second {
+		t.Errorf("lag %v, want the 1s target", st.Lag)
+	}
+	if st.Played != 14 || st.Missed != 1 || st.Stale != 1 || st.Late != 1 {
+		t.Errorf("played %d missed %d stale %d late %d, want 14, 1, 1, 1", st.Played, st.Missed, st.Stale, st.Late)
+	}
+	if got := st.StartupDelay(); got != 900*time.Millisecond {
+		t.Errorf("startup %v, want 900ms (chunk 5 due at 1.5s, joined at 600ms)", got)
+	}
+
+	// A first chunk 900ms old: the target leaves 100ms, less than the
+	// 200ms minimum, so the lag is 1.1s.
+	r = newRig(t, cfg)
+	r.arrive(0, 900*time.Millisecond)
+	r.net.Run(2 * time.Second)
+	if st := r.p.Stats(); st.Lag != 1100*time.Millisecond {
+		t.Errorf("old first chunk: lag %v, want 1.1s", st.Lag)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	for _, c := range []player.Config{
 		{StartupDelay: -1, Window: 1},
 		{Window: 0},
+		{Window: 1, TargetLag: -1},
+		{Window: 1, MinBuffer: -1},
 	} {
 		if c.Validate() == nil {
 			t.Errorf("%+v: no error", c)

@@ -21,6 +21,12 @@ type Config struct {
 	Mode string
 	// Player tunes the viewer's player.
 	Player player.Config
+	// TargetLag is the playback lag the player aims for
+	// (player.Config.TargetLag): 0, the mode's preference
+	// (delivery.Preferences.Lag, known once the mode is); negative, none
+	// (the player buffers its startup delay after its first chunk);
+	// positive, that lag. Default 0.
+	TargetLag time.Duration
 	// Chunker tunes the source's chunker.
 	Chunker source.ChunkerConfig
 	// AnnouncePeriod is how often the source renews its entry at the

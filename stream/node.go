@@ -331,6 +331,13 @@ func (n *Node) onFound(m *Found) {
 			n.mux.Handle(mode.Proto(), mode)
 		}
 	}
+	if n.player != nil {
+		name := n.cfg.Mode
+		if name == "" {
+			name = m.Meta.Mode
+		}
+		n.player.SetTargetLag(delivery.Lag(name, n.cfg.TargetLag))
+	}
 	meta := m.Meta
 	n.meta = &meta
 	n.src = m.Source

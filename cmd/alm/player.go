@@ -47,7 +47,8 @@ func runPlayer(ctx context.Context, args []string) error {
 	outS := fs.String("output", "none", "rtp://HOST:PORT to play to, or none to measure only")
 	sdpFile := fs.String("sdp", "out.sdp", "where to write the SDP that describes the output")
 	keyFile := fs.String("key", "", "ed25519 key file (default: a fresh key for this run)")
-	startup := fs.Duration("startup", time.Second, "playout buffer before the first chunk plays")
+	startup := fs.Duration("startup", time.Second, "playout buffer before the first chunk plays (without a target lag)")
+	targetLag := fs.String("target-lag", "auto", "playback lag to aim for, with clocks in step: auto (the mode's own; none of them sets one yet), off, or a duration")
 	joinTimeout := fs.Duration("join-timeout", 15*time.Second, "give up when the overlay cannot be joined within this time")
 	upS := fs.String("upload", "", "this node's upload capacity in bit/s, e.g. 2M (default unknown: it forwards about one copy of the stream)")
 	logLevel := fs.String("log-level", "info", "log level")
@@ -87,6 +88,9 @@ func runPlayer(ctx context.Context, args []string) error {
 	}
 	cfg := stream.DefaultConfig()
 	cfg.Player.StartupDelay = *startup
+	if cfg.TargetLag, err = lab.ParseLag(*targetLag); err != nil {
+		return err
+	}
 	cfg.Mode = "" // the source's metadata names it
 	if *upS != "" {
 		if cfg.Upload, err = lab.ParseRate(*upS); err != nil {
