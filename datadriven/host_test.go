@@ -30,6 +30,7 @@ type fakeHost struct {
 	upload  int64
 	source  bool
 	startup time.Duration
+	pl      *player.Player
 	out     []sent
 }
 
@@ -44,7 +45,7 @@ func (h *fakeHost) Accept(id.Ref, *chunk.Chunk) bool { return true }
 func (h *fakeHost) Has(uint64) bool                  { return false }
 func (h *fakeHost) Send(to id.Ref, m wire.Message)   { h.out = append(h.out, sent{to, m}) }
 func (h *fakeHost) Meta() *chunk.Meta                { return nil }
-func (h *fakeHost) Player() *player.Player           { return nil }
+func (h *fakeHost) Player() *player.Player           { return h.pl }
 func (h *fakeHost) StartupDelay() time.Duration      { return h.startup }
 func (h *fakeHost) take() []sent                     { o := h.out; h.out = nil; return o }
 func (h *fakeHost) chunk(seq uint64) *chunk.Chunk {

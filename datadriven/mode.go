@@ -17,6 +17,11 @@ const Name = "mesh"
 
 func init() {
 	delivery.Register(Name, func(h delivery.Host) (delivery.Mode, error) { return New(h, DefaultConfig()) })
+	// Viewers play in step at the lag the start chunk is picked for
+	// (StartLag) rather than buffering a startup delay after whatever
+	// chunk comes first: measured in scenario U, lag p95 4.25s -> 2.7s
+	// and startup p95 4.0s -> 3.0s.
+	delivery.SetPreferences(Name, delivery.Preferences{Lag: DefaultConfig().StartLag})
 }
 
 // Stats counts what a node's mesh did.
@@ -134,6 +139,11 @@ func (m *Mode) Start() {
 	m.running = true
 	m.source = m.h.IsSource()
 	m.pl = m.h.Player()
+	if m.pl != nil && m.pl.TargetLag() > 0 && !m.source {
+		if up, rate := m.h.Upload(), m.h.Rate(); up > 0 && float64(up) < m.cfg.LeafUpload*float64(rate) {
+			m.pl.SetTargetLag(m.pl.TargetLag() + m.cfg.LeafLag)
+		}
+	}
 	m.g.OnPeers(m.fill)
 	if err := m.g.Join(m.h.Channel().ID(), m.source); err != nil {
 		m.e.Log().Debug("datadriven: join gossip", "err", err)

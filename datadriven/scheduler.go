@@ -79,10 +79,11 @@ func (m *Mode) low() (uint64, bool) {
 // chooseStart picks the chunk to start playing at. With partners' clocks
 // and the player's startup delay known, it is the oldest chunk that two
 // partners hold (one, with one partner) among those young enough that
-// playback lags the source by about StartLag: the player's lag is its
-// startup delay plus the first chunk's age, so an older first chunk buys
-// time for the chunks after it, which partners already hold. Otherwise it
-// is the newest chunk half its partners hold, less StartBehind.
+// playback lags the source by about StartLag (or the player's target
+// lag): the player's lag is its buffer after the first chunk plus that
+// chunk's age, so an older first chunk buys time for the chunks after
+// it, which partners already hold. Otherwise it is the newest chunk half
+// its partners hold, less StartBehind.
 func (m *Mode) chooseStart() bool {
 	var newest []uint64
 	maps := 0
@@ -114,10 +115,14 @@ func (m *Mode) timedStart(top uint64, need int) (uint64, bool) {
 		// chunk duration: chunk seq began at Start + seq*ChunkDuration.
 		c = Clock{Time: meta.Start, Dur: meta.ChunkDuration}
 	}
-	if m.cfg.StartLag <= 0 || c.Dur <= 0 {
+	lag := m.cfg.StartLag
+	if m.pl != nil && m.pl.TargetLag() > 0 {
+		lag = m.pl.TargetLag()
+	}
+	if lag <= 0 || c.Dur <= 0 {
 		return 0, false
 	}
-	age := m.cfg.StartLag - m.h.StartupDelay() - fetchTime
+	age := lag - m.h.StartupDelay() - fetchTime
 	if age <= 0 {
 		return 0, false
 	}

@@ -143,6 +143,9 @@ func (p *Player) SetTargetLag(d time.Duration) {
 	}
 }
 
+// TargetLag is the playback lag the player aims for (0: none).
+func (p *Player) TargetLag() time.Duration { return p.cfg.TargetLag }
+
 // Has reports whether the player holds seq (for delivery modes that must
 // not fetch a chunk twice).
 func (p *Player) Has(seq uint64) bool {

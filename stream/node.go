@@ -140,9 +140,15 @@ func (n *Node) Gossip() *gossip.Node { return n.gossip }
 // Player returns the viewer's player (nil on the source).
 func (n *Node) Player() *player.Player { return n.player }
 
-// StartupDelay is the player's startup buffer (modes that pick the first
-// chunk aim for a playback lag with it).
-func (n *Node) StartupDelay() time.Duration { return n.cfg.Player.StartupDelay }
+// StartupDelay is how long the player buffers after its first chunk: its
+// startup delay, or with a target lag its minimum buffer (modes that pick
+// the first chunk count on it).
+func (n *Node) StartupDelay() time.Duration {
+	if n.player != nil && n.player.TargetLag() > 0 {
+		return n.cfg.Player.MinBuffer
+	}
+	return n.cfg.Player.StartupDelay
+}
 
 // Mode returns the node's delivery mode (nil on a viewer until it has
 // found the channel).
