@@ -30,7 +30,7 @@ type result struct {
 }
 
 // handshake runs a TLS handshake over a loopback TCP connection.
-func handshake(t *testing.T, client, server *tls.Config) (c, s result) {
+func handshake(t testing.TB, client, server *tls.Config) (c, s result) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -152,5 +152,28 @@ func TestCertificateCached(t *testing.T) {
 	}
 	if a.Leaf != b.Leaf {
 		t.Error("certificate not cached")
+	}
+}
+
+// BenchmarkHandshake compares a handshake with the key exchange the node
+// uses (X25519) against the hybrid post-quantum default of crypto/tls.
+func BenchmarkHandshake(b *testing.B) {
+	cpriv, _ := Generate()
+	spriv, _ := Generate()
+	for _, c := range []struct {
+		name   string
+		curves []tls.CurveID
+	}{{"x25519", nil}, {"x25519mlkem768", []tls.CurveID{tls.X25519MLKEM768, tls.X25519}}} {
+		b.Run(c.name, func(b *testing.B) {
+			cc, sc := ClientConfig(cpriv, "b", KeyID(spriv)), ServerConfig(spriv, "b")
+			if c.curves != nil {
+				cc.CurvePreferences, sc.CurvePreferences = c.curves, c.curves
+			}
+			for b.Loop() {
+				if cr, sr := handshake(b, cc, sc); cr.err != nil || sr.err != nil {
+					b.Fatal(cr.err, sr.err)
+				}
+			}
+		})
 	}
 }
