@@ -24,7 +24,7 @@ func TestLeafAimsLater(t *testing.T) {
 	}{
 		// Chunk 100 began 3s ago; 0.5s of buffer and 0.15s to fetch.
 		{2_000_000, 2700 * time.Millisecond, 104}, // 2.05s old
-		{1_000_000, 3700 * time.Millisecond, 100}, // 3.05s old: the oldest held
+		{1_000_000, 4700 * time.Millisecond, 100}, // 4.05s old: the oldest held
 	} {
 		nw, err := sim.New(sim.DefaultConfig())
 		if err != nil {
