@@ -12,7 +12,8 @@
 // spare room, or evicts a child the policy prefers to drop (SplitStream's
 // push-down), and orphans search a spare-capacity group by anycast.
 // Parents beat to their children and children refresh their parents; a
-// child whose parent falls silent joins again, and the repair is timed.
+// child whose parent falls silent joins its grandparent (named by the
+// beats), which gives it the silent parent's slot, and the repair is timed.
 //
 // The node responsible for a group ID may not run Scribe at all (an
 // overlay node that does not watch the stream drops what is delivered to

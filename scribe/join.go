@@ -6,10 +6,10 @@ import (
 	"github.com/almcast/alm/id"
 )
 
-// tryJoin starts the next attempt to find g a parent: a former sibling
-// named by a drop, else (every third time, when there is a spare-capacity
-// group) an anycast after two routed joins failed, else a join routed
-// towards the group ID.
+// tryJoin starts the next attempt to find g a parent: the grandparent
+// after the parent fell silent, or a former sibling named by a drop, else
+// (every third time, when there is a spare-capacity group) an anycast
+// after two routed joins failed, else a join routed towards the group ID.
 func (s *Scribe) tryJoin(g *group) {
 	if s.stopped || g.inTree() || !(g.member || len(g.children) > 0) {
 		return
@@ -21,7 +21,11 @@ func (s *Scribe) tryJoin(g *group) {
 	case len(g.try) > 0:
 		to := g.try[0]
 		g.try = g.try[1:]
-		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id)})
+		// A join to the grandparent may be handed up (it is a join from
+		// above the lost parent); one to a sibling only down.
+		lost := g.lost
+		g.lost = id.Zero
+		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: lost == id.Zero, Spare: s.ownSpare(g.id), Lost: lost})
 	case s.spare != id.Zero && g.id != s.spare && g.attempt%anycastEvery == 0:
 		s.stats.Anycasts++
 		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 2*anycastEvery})
@@ -117,6 +121,9 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 			return true
 		}
 	}
+	if g != nil && j.Lost != id.Zero && via == ViaDirect {
+		s.replaceLost(g, j.Lost)
+	}
 	inTree := g != nil && g.inTree()
 	room := g == nil || len(g.children) < s.cfg.MaxChildren
 	ask := via
@@ -189,6 +196,44 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 	}
 	s.handOn(g, j)
 	return true
+}
+
+// replaceLost frees the slot of child lost in g, which an orphan of it
+// says fell silent, so that the orphan (a child of lost) can take its
+// place at the same depth. The word of the orphan is taken only if lost
+// has not refreshed here for ParentTimeout either (it refreshes every
+// RefreshPeriod); a live child dropped by mistake is told so and joins
+// again.
+func (s *Scribe) replaceLost(g *group, lost id.ID) {
+	c := g.child(lost)
+	if c == nil || s.e.Now()-c.heard <= s.cfg.ParentTimeout {
+		return
+	}
+	g.removeChild(lost)
+	s.stats.Replaced++
+	s.send(c.ref, &Drop{Group: g.id})
+}
+
+// orphaned prepares g's next join after its parent fell silent: it goes
+// first straight to the grandparent (from the parent's beats), naming the
+// lost parent, so that the node and its subtree take the parent's place
+// instead of sinking deeper wherever a routed join finds room. This holds
+// for the orphans of the group's root too: one of them takes the root's
+// place under the top at once (a routed join would first wait for the
+// overlay to find the root dead, and its subtree would sink); the node now
+// responsible for the group ID attaches when a join is delivered to it,
+// and the top's rule for a closer root sorts them out.
+func (s *Scribe) orphaned(g *group) {
+	up := g.up
+	g.up = id.Ref{}
+	if n := len(g.path); n < 2 || g.path[n-2] != up.ID {
+		return
+	}
+	if !validRef(up) || up.ID == s.self.ID || up.ID == g.parent.ID || g.child(up.ID) != nil {
+		return
+	}
+	g.try = append(g.try[:0], up)
+	g.lost = g.parent.ID
 }
 
 // handOn passes a join this full node cannot take to a neighbour in the
@@ -322,6 +367,7 @@ func (s *Scribe) onAccept(from id.Ref, a *Accept) {
 	g.parentSpare = 0
 	g.attempt = 0
 	g.try = nil
+	g.lost, g.up = id.Zero, id.Ref{} // the new parent's beats name its parent
 	g.answered, g.silent = true, 0
 	if g.joinTimer != nil {
 		g.joinTimer.Stop()
@@ -380,6 +426,7 @@ func (s *Scribe) onDrop(from id.Ref, d *Drop) {
 		return
 	}
 	g.try = g.try[:0]
+	g.lost, g.up = id.Zero, id.Ref{}
 	for _, r := range d.Try {
 		if validRef(r) && r.ID != s.self.ID && g.child(r.ID) == nil {
 			g.try = append(g.try, r)

@@ -31,6 +31,7 @@ func (s *Scribe) beat() {
 		}
 		g.children = kept
 		if g.hasParent() && now-g.heard > s.cfg.ParentTimeout {
+			s.orphaned(g)
 			s.lose(g, g.heard)
 			if s.groups[g.id] != g {
 				continue
@@ -40,7 +41,7 @@ func (s *Scribe) beat() {
 			s.prune(g)
 			continue
 		}
-		e := BeatEntry{Group: g.id, Path: s.pathOut(g), Spare: clip16(s.pol.Spare(g.id))}
+		e := BeatEntry{Group: g.id, Path: s.pathOut(g), Spare: clip16(s.pol.Spare(g.id)), Up: g.parent}
 		for _, c := range g.children {
 			i, ok := idx[c.ref.ID]
 			if !ok || len(outs[i].b.Entries) >= maxEntries {
@@ -113,6 +114,10 @@ func (s *Scribe) onBeat(from id.Ref, b *Beat) {
 		}
 		g.heard = now
 		g.parentSpare = int(e.Spare)
+		g.up = id.Ref{}
+		if validRef(e.Up) {
+			g.up = e.Up
+		}
 		s.setPath(g, e.Path)
 	}
 }

@@ -51,6 +51,11 @@ type Join struct {
 	// drops what is delivered to it), so the first node on the route
 	// whose leaf set spans the group ID stands in for it.
 	Near bool
+	// Lost names the joiner's parent that fell silent, when the join goes
+	// straight to that parent's parent (the joiner's grandparent): the
+	// receiver frees the silent child's slot for the joiner, so that the
+	// orphan's subtree keeps its depth (zero: none).
+	Lost id.ID
 }
 
 // Accept tells the joiner it is now the sender's child in Group. Path is
@@ -87,6 +92,10 @@ type BeatEntry struct {
 	Group id.ID
 	Path  []id.ID // top ... sender
 	Spare uint16  // the sender's free child slots in the group
+	// Up is the sender's own parent in the group (zero at the top): the
+	// receiver's grandparent, which it joins first if the sender falls
+	// silent.
+	Up id.Ref
 }
 
 // Beat is a parent's heartbeat to one child, for every group in which the
@@ -237,12 +246,12 @@ func init() {
 	reg := func(t wire.Type, name string, max int, mk func() wire.Message) {
 		wire.Register(t, "scribe."+name, Proto, max, mk)
 	}
-	reg(typeJoin, "join", 64+refBytes, func() wire.Message { return new(Join) })
+	reg(typeJoin, "join", 64+idb+refBytes, func() wire.Message { return new(Join) })
 	reg(typeAccept, "accept", 64+idb*maxPath, func() wire.Message { return new(Accept) })
 	reg(typeRefuse, "refuse", 64, func() wire.Message { return new(Refuse) })
 	reg(typeDrop, "drop", 64+refBytes*maxTry, func() wire.Message { return new(Drop) })
 	reg(typeLeave, "leave", 64, func() wire.Message { return new(Leave) })
-	reg(typeBeat, "beat", 64+maxEntries*(40+idb*maxPath), func() wire.Message { return new(Beat) })
+	reg(typeBeat, "beat", 64+maxEntries*(40+refBytes+idb*maxPath), func() wire.Message { return new(Beat) })
 	reg(typeRefresh, "refresh", 64+maxEntries*40, func() wire.Message { return new(Refresh) })
 	reg(typeAnycast, "anycast", 128+refBytes+idb*maxVisited, func() wire.Message { return new(Anycast) })
 	reg(typeNack, "nack", 64+10*maxNack, func() wire.Message { return new(Nack) })

@@ -34,6 +34,11 @@ type RelayConfig struct {
 	// ParentTries is how many requests for a chunk go to the parent in
 	// its tree before peers are asked. Default 3.
 	ParentTries int
+	// ParentSilence: a parent that has sent nothing (no chunk, no
+	// heartbeat) for longer is likely gone, though not yet given up
+	// (Config.ParentTimeout): requests skip it and go to peers at once.
+	// Default 500ms.
+	ParentSilence time.Duration
 	// RepairTries bounds the requests for one chunk. Default 6.
 	RepairTries int
 	// ServeBacklog is the uplink backlog above which a node declines
@@ -63,6 +68,7 @@ func DefaultRelayConfig() RelayConfig {
 		RepairMargin:  100 * time.Millisecond,
 		RepairTimeout: 250 * time.Millisecond,
 		ParentTries:   3,
+		ParentSilence: 500 * time.Millisecond,
 		RepairTries:   6,
 		ServeBacklog:  50 * time.Millisecond,
 		Window:        2 * time.Second,
@@ -76,7 +82,7 @@ func DefaultRelayConfig() RelayConfig {
 func (c RelayConfig) Validate() error {
 	switch {
 	case c.MaxBacklog <= 0 || c.CheckPeriod <= 0 || c.RepairTimeout <= 0 || c.ServeBacklog <= 0 ||
-		c.Window <= 0 || c.GiveUp <= 0:
+		c.Window <= 0 || c.GiveUp <= 0 || c.ParentSilence <= 0:
 		return errors.New("scribe: relay periods and bounds must be positive")
 	case c.RepairMargin < 0 || c.RepairTries < 0 || c.ParentTries < 0:
 		return errors.New("scribe: repair margin and tries must not be negative")
@@ -265,9 +271,11 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	if !t.hasLast || c.Seq+1 > t.last {
 		t.last, t.hasLast = c.Seq+1, true
 	}
-	if time.Duration(r.high-c.Seq)*r.dur <= r.cfg.Window {
+	if time.Duration(r.high-c.Seq)*r.dur <= r.cfg.Window && !r.played(c.Seq) {
 		// Old chunks (repaired late) are not pushed: a child that has just
-		// joined would take one for its first and play far behind.
+		// joined would take one for its first and play far behind. Nor
+		// are chunks past their playout time: the copies would only delay
+		// the children's fresh chunks.
 		r.forward(c, from)
 	}
 	if ps, ok := r.pend[c.Seq]; ok {
@@ -314,7 +322,7 @@ func (r *Relay) forward(c *chunk.Chunk, from id.Ref) {
 		// A child asking for it before it could have left the uplink is
 		// impatient, not missing it.
 		if h := r.slotOf(c.Seq); h != nil {
-			h.sentAt, h.sent = r.e.Now()+b, true
+			h.sentAt, h.fwdAt, h.sent = r.e.Now()+b, r.e.Now(), true
 		}
 	}
 	for _, ch := range kids {
@@ -400,10 +408,10 @@ func (r *Relay) onNack(from id.Ref, n *Nack) {
 	for _, seq := range n.Seqs {
 		h := r.slotOf(seq)
 		var c *chunk.Chunk
-		var sentAt time.Duration
+		var sentAt, fwdAt time.Duration
 		ok := h != nil
 		if ok {
-			c, sentAt = h.c, h.sentAt
+			c, sentAt, fwdAt = h.c, h.sentAt, h.fwdAt
 		}
 		g := r.groupOf(seq)
 		child := r.sc.IsChild(g, from.ID)
@@ -419,8 +427,9 @@ func (r *Relay) onNack(from id.Ref, n *Nack) {
 			r.pend[seq] = append(r.pend[seq], from)
 		case !ok || !child && (b > r.cfg.ServeBacklog || r.spare != nil && !r.spare() || !r.idle(c, r.cfg.ServeShare)):
 			miss = append(miss, seq)
-		case child && r.e.Now() < sentAt+r.cfg.RepairTimeout:
-			// Still on its way (or just lost): the child asks again.
+		case child && r.e.Now() < sentAt+r.cfg.RepairTimeout && r.sc.ChildSince(g, from.ID) <= fwdAt:
+			// Still on its way (or just lost): the child asks again. (A
+			// child taken since it went down never had it: it is served.)
 		default:
 			r.stats.Served++
 			r.sent(wire.Size(c))
@@ -458,7 +467,7 @@ func (r *Relay) onMiss(from id.Ref, m *Miss) {
 
 // ask notes that seq is missing and due now; it returns the want, or nil.
 func (r *Relay) ask(seq uint64, now time.Duration) *want {
-	if !r.haveRef || seq < r.first || seq < r.low || r.h.Has(seq) || len(r.wants) >= maxWants {
+	if !r.haveRef || seq < r.first || seq < r.low || r.h.Has(seq) || len(r.wants) >= maxWants || r.played(seq) {
 		return nil
 	}
 	if w, ok := r.wants[seq]; ok {
@@ -469,6 +478,37 @@ func (r *Relay) ask(seq uint64, now time.Duration) *want {
 	r.wake(now)
 	r.wantList = append(r.wantList, seq)
 	return w
+}
+
+// played reports whether chunk seq is past its playout time everywhere:
+// the node's player has passed it and players aim at one target lag
+// (clocks in step), so no other player is due it either. Such a chunk is
+// neither asked for nor pushed down.
+func (r *Relay) played(seq uint64) bool {
+	p := r.h.Player()
+	return p != nil && p.TargetLag() > 0 && p.Next() > seq
+}
+
+// Attached asks at once for the chunks of tree g that the node misses and
+// may still play, when it has a new parent there: they went past while
+// it had none, and the new parent (which the requests go to first) most
+// likely holds them. Waiting for the parent's first chunk to show the gap
+// would cost up to a stripe's chunk interval.
+func (r *Relay) Attached(g id.ID) {
+	if !r.haveRef || r.stopped {
+		return
+	}
+	now := r.e.Now()
+	from := r.checked
+	if p := r.h.Player(); p != nil && p.Next() > from {
+		from = p.Next()
+	}
+	for m := from; m < r.high; m++ {
+		if r.groupOf(m) == g {
+			r.ask(m, now)
+		}
+	}
+	r.retry()
 }
 
 // Complete reports whether the node holds every chunk of tree g from its

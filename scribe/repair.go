@@ -128,14 +128,16 @@ func (r *Relay) advance(now time.Duration) {
 }
 
 // target picks where the next request for w goes: the parent in the
-// chunk's tree first, then peers from the overlay's leaf set and the
+// chunk's tree first (unless it has been silent for ParentSilence), then
+// peers from the overlay's leaf set and the
 // node's other parents.
 func (r *Relay) target(w *want) (id.Ref, bool) {
 	now := r.e.Now()
 	w.tries++
 	w.next = now + r.cfg.RepairTimeout
 	if w.tries <= r.cfg.ParentTries {
-		if p := r.sc.Parent(r.groupOf(w.seq)); !p.IsZero() {
+		g := r.groupOf(w.seq)
+		if p := r.sc.Parent(g); !p.IsZero() && r.sc.Silence(g) <= r.cfg.ParentSilence {
 			w.last = p.ID
 			return p, true
 		}
@@ -208,7 +210,7 @@ func (r *Relay) retry() {
 		}
 		if w.next <= now {
 			due, _ := r.due(seq)
-			if w.tries >= r.cfg.RepairTries || seq < r.low || due > 0 && now-due > r.cfg.GiveUp {
+			if w.tries >= r.cfg.RepairTries || seq < r.low || due > 0 && now-due > r.cfg.GiveUp || r.played(seq) {
 				r.stats.RepairFailed++
 				r.dropWant(seq)
 				continue

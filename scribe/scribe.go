@@ -51,6 +51,9 @@ type Events struct {
 type Stats struct {
 	JoinsSent, Accepted, Refused, PushDowns, PushUps, Evictions uint64
 	Anycasts, ParentLosses, ChildTimeouts, Loops, BadInput      uint64
+	// Replaced counts silent children whose slot an orphan of theirs
+	// took (see Join.Lost).
+	Replaced uint64
 }
 
 type child struct {
@@ -73,6 +76,8 @@ type group struct {
 	parentSpare int
 	children    []*child
 	try         []id.Ref // siblings to try after a drop
+	up          id.Ref   // the parent's parent, as the last beat said
+	lost        id.ID    // the silent parent, named by the next join to try[0]
 	attempt     int
 	joinTimer   env.Timer
 	answered    bool // the current join attempt was answered
@@ -272,6 +277,15 @@ func (s *Scribe) Parent(g id.ID) id.Ref {
 	return id.Ref{}
 }
 
+// Silence returns how long the node's parent in g has sent nothing (no
+// chunk, no heartbeat); 0 without a parent.
+func (s *Scribe) Silence(g id.ID) time.Duration {
+	if x, ok := s.groups[g]; ok && x.hasParent() {
+		return s.e.Now() - x.heard
+	}
+	return 0
+}
+
 // Path returns the path from the top of g to the node's parent.
 func (s *Scribe) Path(g id.ID) []id.ID {
 	if x, ok := s.groups[g]; ok {
@@ -330,6 +344,17 @@ func (s *Scribe) Kids(g id.ID, x id.ID) int {
 	if gr, ok := s.groups[g]; ok {
 		if c := gr.child(x); c != nil {
 			return c.kids
+		}
+	}
+	return -1
+}
+
+// ChildSince returns when x became the node's child in g (-1: it is not
+// a child).
+func (s *Scribe) ChildSince(g id.ID, x id.ID) time.Duration {
+	if gr, ok := s.groups[g]; ok {
+		if c := gr.child(x); c != nil {
+			return c.since
 		}
 	}
 	return -1
@@ -459,9 +484,9 @@ func (s *Scribe) Deliver(m *overlay.Msg) {
 }
 
 // LeafSetChanged implements overlay.Application. Root failover needs no
-// action here: the orphans of a failed root join again, and their joins
-// end at the node now responsible for the group, which attaches to the
-// feeder.
+// action here: the orphans of a failed root join their grandparent, the
+// top, where one takes the root's place; routed joins end at the node now
+// responsible for the group, which attaches to the feeder.
 func (s *Scribe) LeafSetChanged(id.Ref, bool) {}
 
 func validRef(r id.Ref) bool { return r.ID != id.Zero && r.Addr != "" }

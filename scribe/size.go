@@ -34,7 +34,7 @@ func boolSize(bool) int { return 1 }
 
 // WireSize implements wire.Sizer.
 func (m *Join) WireSize() int {
-	return wire.FrameSize(1 + idSize + refSize(m.Joiner) + wire.HeadSize(uint64(m.Hops)) + boolSize(m.Down) + boolSize(m.Root) + wire.HeadSize(uint64(m.Spare)) + boolSize(m.Near))
+	return wire.FrameSize(1 + idSize + refSize(m.Joiner) + wire.HeadSize(uint64(m.Hops)) + boolSize(m.Down) + boolSize(m.Root) + wire.HeadSize(uint64(m.Spare)) + boolSize(m.Near) + idSize)
 }
 
 // WireSize implements wire.Sizer.
@@ -68,7 +68,7 @@ func (m *Beat) WireSize() int {
 	} else {
 		n += wire.HeadSize(uint64(len(m.Entries)))
 		for _, e := range m.Entries {
-			n += 1 + idSize + idsSize(e.Path) + wire.HeadSize(uint64(e.Spare))
+			n += 1 + idSize + idsSize(e.Path) + wire.HeadSize(uint64(e.Spare)) + refSize(e.Up)
 		}
 	}
 	return wire.FrameSize(n)

@@ -31,7 +31,7 @@ func TestWireSizes(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		var beat Beat
 		for j := r.IntN(20) - 1; j >= 0; j-- {
-			beat.Entries = append(beat.Entries, BeatEntry{Group: id.Random(r), Path: randIDs(r, r.IntN(10)-1), Spare: uint16(big())})
+			beat.Entries = append(beat.Entries, BeatEntry{Group: id.Random(r), Path: randIDs(r, r.IntN(10)-1), Spare: uint16(big()), Up: randRef(r)})
 		}
 		var ref Refresh
 		for j := r.IntN(20) - 1; j >= 0; j-- {
@@ -47,6 +47,7 @@ func TestWireSizes(t *testing.T) {
 		}
 		msgs := []wire.Message{
 			&Join{Group: id.Random(r), Joiner: randRef(r), Hops: uint8(big()), Down: r.IntN(2) == 0},
+			&Join{Group: id.Random(r), Joiner: randRef(r), Lost: id.Random(r), Near: true},
 			&Accept{Group: id.Random(r), Path: randIDs(r, r.IntN(20)-1)},
 			&Refuse{Group: id.Random(r)}, &Leave{Group: id.Random(r)},
 			&Drop{Group: id.Random(r), Try: try},

@@ -95,6 +95,7 @@ func AddStats(out map[string]float64, s Stats, r RelayStats) {
 	out["anycasts"] = float64(s.Anycasts)
 	out["joins_sent"] = float64(s.JoinsSent)
 	out["loops"] = float64(s.Loops)
+	out["replaced"] = float64(s.Replaced)
 	out["shed"] = float64(r.Shed)
 	out["forwarded"] = float64(r.Forwarded)
 	out["skipped"] = float64(r.Skipped)
@@ -113,7 +114,7 @@ func Summarize(viewers []map[string]float64, forest bool) map[string]float64 {
 	out := map[string]float64{}
 	var hops, hopsN, depthMax, orphans, disjoint, n float64
 	var hist [repairBuckets]float64
-	sums := []string{"parent_losses", "push_downs", "evictions", "anycasts", "shed", "nacks", "served", "repaired", "repair_failed", "repairs", "loops"}
+	sums := []string{"parent_losses", "push_downs", "evictions", "anycasts", "shed", "nacks", "served", "repaired", "repair_failed", "repairs", "loops", "replaced"}
 	for _, v := range viewers {
 		n++
 		if v["hops_n"] > 0 {

@@ -57,6 +57,7 @@ func (r *Relay) treeOf(g id.ID) *treeState {
 type held struct {
 	c      *chunk.Chunk
 	sentAt time.Duration // when it went to the children, and the backlog then
+	fwdAt  time.Duration // when it went to the children
 	sent   bool
 }
 

@@ -5,8 +5,11 @@ import (
 	"time"
 
 	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/scribe"
+	"github.com/almcast/alm/sim"
 	"github.com/almcast/alm/source"
 	"github.com/almcast/alm/splitstream"
+	"github.com/almcast/alm/wire"
 )
 
 func forestOf(w *world, i int) *splitstream.Forest { return w.Sts[i].Mode().(*splitstream.Forest) }
@@ -134,4 +137,139 @@ func TestForestRootsNotWatching(t *testing.T) {
 		}
 	}
 	t.Logf("%d roots out of the audience", len(absent))
+}
+
+// TestForestGrandparentRejoin kills a forwarder below a stripe's root
+// without notice. Its children give it up after ParentTimeout and join
+// their grandparent straight away (the heartbeats named it), which frees
+// the silent child's slot for the first of them: that one takes the lost
+// parent's depth, and none sinks more than a level. While the parent is
+// only silent, repair requests already skip it (RelayConfig.ParentSilence).
+func TestForestGrandparentRejoin(t *testing.T) {
+	w := newWorld(t, splitstream.Name, 1, 96, 0, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(15 * time.Second)
+	index := map[id.ID]int{}
+	for i, n := range w.Nodes {
+		index[n.Self().ID] = i
+	}
+	// The forwarder with the most children at depth 2 or more.
+	var g id.ID
+	victim, most := -1, 1
+	for i := 1; i < len(w.Nodes); i++ {
+		f := forestOf(w, i)
+		for _, s := range f.Stripes() {
+			if n := f.Scribe().ChildCount(s); f.Scribe().Depth(s) >= 2 && n > most {
+				g, victim, most = s, i, n
+			}
+		}
+	}
+	if victim < 0 {
+		t.Fatal("no forwarder below a root")
+	}
+	vs := forestOf(w, victim).Scribe()
+	gp := index[vs.Parent(g).ID]
+	depth := vs.Depth(g)
+	var orphans []int
+	for _, c := range vs.Children(g) {
+		orphans = append(orphans, index[c.ID])
+	}
+	killed := w.NW.Now()
+	nacks := 0
+	w.NW.Trace = func(from, to *sim.Node, m wire.Message, _ int, _ bool) {
+		if _, ok := m.(*scribe.Nack); ok && to == w.Nodes[victim] && w.NW.Now() > killed+600*time.Millisecond {
+			nacks++
+		}
+	}
+	w.Nodes[victim].Do(w.Sts[victim].Stop)
+	w.NW.Kill(w.Nodes[victim])
+	w.NW.RunFor(900 * time.Millisecond) // not yet given up
+	if nacks > 1 {
+		t.Errorf("the silent parent was asked for %d chunks", nacks)
+	}
+	w.NW.RunFor(3 * time.Second)
+	if got := forestOf(w, gp).Stats()["replaced"]; got < 1 {
+		t.Errorf("the grandparent replaced %v silent children, want 1", got)
+	}
+	took := false
+	for _, o := range orphans {
+		sc := forestOf(w, o).Scribe()
+		d := sc.Depth(g)
+		switch {
+		case d < 0:
+			t.Errorf("orphan %d has no parent", o)
+		case d > depth+2:
+			t.Errorf("orphan %d sank from depth %d to %d", o, depth+1, d)
+		}
+		if sc.Parent(g).ID == w.Nodes[gp].Self().ID && d == depth {
+			took = true
+		}
+	}
+	if !took {
+		t.Error("no orphan took the lost parent's place under the grandparent")
+	}
+	// A join that names a child the grandparent hears from frees nothing.
+	gs := forestOf(w, gp).Scribe()
+	if kids := gs.Children(g); len(kids) > 0 {
+		w.Nodes[gp].Do(func() {
+			forestOf(w, gp).Receive(w.Nodes[victim].Self(), &scribe.Join{Group: g, Joiner: w.Nodes[victim].Self(), Lost: kids[0].ID})
+		})
+		if !gs.IsChild(g, kids[0].ID) {
+			t.Error("a join naming a live child as lost dropped it")
+		}
+	}
+	hi := w.Newest()
+	for _, o := range orphans {
+		if got := w.Received(o, hi-140, hi-20); got < 0.95 {
+			t.Errorf("orphan %d holds %.2f of the recent chunks", o, got)
+		}
+	}
+}
+
+// TestSourceCap fills the source with orphans that spare-capacity
+// searches brought (they take any slot left), then has a stripe's root
+// attach: the source stays within its capacity, and an orphan of a stripe
+// over its share makes way for the root.
+func TestSourceCap(t *testing.T) {
+	w := newWorld(t, splitstream.Name, 2, 40, 0, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(100 * time.Millisecond)
+	w.Nodes[0].Do(func() {
+		src := forestOf(w, 0)
+		sc := src.Scribe()
+		stripes := src.Stripes()
+		total := func() int {
+			n := 0
+			for _, s := range stripes {
+				n += sc.ChildCount(s)
+			}
+			return n
+		}
+		root := -1
+		for i := 1; i < len(w.Nodes); i++ {
+			if w.Nodes[i].Self().ID.Digit(0)%len(stripes) == 1 {
+				root = i
+				break
+			}
+		}
+		if root < 0 {
+			t.Fatal("no viewer of stripe 1")
+		}
+		spare := splitstream.SpareID(w.Ch.ID())
+		for i := 1; i < len(w.Nodes) && total() < src.Capacity(); i++ {
+			if i != root {
+				src.Receive(w.Nodes[i].Self(), &scribe.Anycast{Tree: spare, Group: stripes[0], Joiner: w.Nodes[i].Self()})
+			}
+		}
+		if total() != src.Capacity() {
+			t.Fatalf("the source took %d orphans, capacity %d", total(), src.Capacity())
+		}
+		src.Receive(w.Nodes[root].Self(), &scribe.Join{Group: stripes[1], Joiner: w.Nodes[root].Self(), Root: true})
+		if total() > src.Capacity() {
+			t.Errorf("the source has %d stripe children, capacity %d", total(), src.Capacity())
+		}
+		if !sc.IsChild(stripes[1], w.Nodes[root].Self().ID) {
+			t.Error("the stripe's root found no place at the full source")
+		}
+	})
 }

@@ -66,9 +66,14 @@ func (f *Forest) Adopt(g id.ID, child id.Ref, via scribe.Via) bool {
 		// The source's few slots go to nodes that forward in the stripe,
 		// its share in each stripe; an orphan that a spare-capacity
 		// search brought takes any slot left (in a small swarm a stripe
-		// may have no forwarder at all).
+		// may have no forwarder at all). Never more than its capacity:
+		// the source's uplink feeds everyone, and a queue there delays
+		// every chunk (Evict frees a share taken by orphans).
+		if f.total() >= f.cap {
+			return false
+		}
 		if via == scribe.ViaAnycast || via == scribe.ViaAnycastLate {
-			return f.total() < f.cap
+			return true
 		}
 		return f.sc.ChildCount(g) < f.perStripe() && (f.homeOf(child) == s || via == scribe.ViaRoot)
 	case f.total() >= f.cap:
@@ -105,7 +110,8 @@ func (f *Forest) homeOf(r id.Ref) int { return r.ID.Digit(0) % len(f.stripes) }
 // that forwards in the stripe (its home stripe) by dropping a leaf child
 // that does not: first one of the same stripe (it joins again one level
 // down, under a sibling), then one of another stripe (the spare-capacity
-// search places it again). Non-forwarders thus sink to the bottom of each
+// search places it again). The full source gives a stripe under its share
+// a slot held by a leaf of a stripe over its share. Non-forwarders thus sink to the bottom of each
 // tree and forwarders rise to the top. Otherwise the newcomer is pushed
 // down.
 func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
@@ -120,6 +126,21 @@ func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 	}
 	if s < 0 || f.homeOf(child) != s {
 		return id.ID{}, id.Ref{}, false
+	}
+	if f.h.IsSource() && f.sc.ChildCount(g) < f.perStripe() {
+		// The source is full with orphans of other stripes beyond their
+		// share: one of them makes way for a forwarder of this stripe.
+		for _, other := range f.stripes {
+			if other == g || f.sc.ChildCount(other) <= f.perStripe() {
+				continue
+			}
+			kids := f.sc.Children(other)
+			for j := len(kids) - 1; j >= 0; j-- {
+				if f.sc.Kids(other, kids[j].ID) == 0 {
+					return other, kids[j], true
+				}
+			}
+		}
 	}
 	if !f.h.IsSource() && s != f.home {
 		return id.ID{}, id.Ref{}, false
