@@ -18,8 +18,11 @@ func init() {
 		return New(h, DefaultConfig())
 	})
 	// Each hop sends a chunk whole to each child in turn: short chunks
-	// keep hops short.
-	delivery.SetPreferences(Name, delivery.Preferences{ChunkDuration: 50 * time.Millisecond})
+	// keep hops short. Trees push every chunk with little jitter, so
+	// viewers play in step at 1.5s (scenario U: lag p95 2767ms with a 2s
+	// startup buffer, 1500ms with the target; continuity 0.9992 and
+	// 0.9958).
+	delivery.SetPreferences(Name, delivery.Preferences{ChunkDuration: 50 * time.Millisecond, Lag: 1500 * time.Millisecond})
 }
 
 // Forest is the forest mode on one node.
@@ -53,6 +56,7 @@ func New(h delivery.Host, cfg Config) (*Forest, error) {
 		Attached: func(g id.ID, _ id.Ref) {
 			if g != f.spare {
 				f.rep.Attached(g, h.Env().Now(), f.relay.Complete(g))
+				f.relay.Attached(g)
 			}
 		},
 	}
