@@ -1,6 +1,9 @@
 package delivery
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // DefaultChunkDuration is the chunk duration of a mode that states no
 // preference.
@@ -21,7 +24,17 @@ type Preferences struct {
 	// short trees with little jitter, so all its viewers can play in step
 	// at a lag well under a startup buffer plus the first chunk's age.
 	Lag time.Duration
+	// LagPerDecade lengthens Lag for every tenfold by which the overlay
+	// (its size estimated from a node's leaf set) exceeds LagBaseSize:
+	// larger audiences mean deeper trees and later chunks. 0: none.
+	LagPerDecade time.Duration
 }
+
+// LagBaseSize is the overlay size up to which a mode's Lag holds as it
+// is: twice the 1,000 nodes the lags were tuned at, so that the size
+// estimate's spread (about 20% with a leaf set of 24) leaves them alone
+// there.
+const LagBaseSize = 2000
 
 var prefs = map[string]Preferences{}
 
@@ -61,4 +74,18 @@ func Lag(name string, d time.Duration) time.Duration {
 	p := prefs[name]
 	mu.Unlock()
 	return p.Lag
+}
+
+// LagFor is Lag for a node in an overlay of about size nodes: when d
+// leaves the lag to the mode (0), the mode's LagPerDecade is added for
+// every tenfold size exceeds LagBaseSize.
+func LagFor(name string, d time.Duration, size float64) time.Duration {
+	lag := Lag(name, d)
+	if d != 0 || lag == 0 || size <= LagBaseSize {
+		return lag
+	}
+	mu.Lock()
+	p := prefs[name]
+	mu.Unlock()
+	return lag + time.Duration(float64(p.LagPerDecade)*math.Log10(size/LagBaseSize))
 }

@@ -43,3 +43,27 @@ func TestLag(t *testing.T) {
 		}
 	}
 }
+
+func TestLagFor(t *testing.T) {
+	SetPreferences("test-scaled", Preferences{Lag: time.Second, LagPerDecade: time.Second})
+	cases := []struct {
+		mode string
+		d    time.Duration
+		size float64
+		want time.Duration
+	}{
+		{"test-scaled", 0, 100, time.Second},
+		{"test-scaled", 0, 2000, time.Second},
+		{"test-scaled", 0, 20000, 2 * time.Second},
+		{"test-scaled", 0, 200000, 3 * time.Second},
+		{"test-scaled", 500 * time.Millisecond, 100000, 500 * time.Millisecond}, // set: as given
+		{"test-scaled", -1, 100000, 0},
+		{"test-none", 0, 100000, 0},
+	}
+	for _, c := range cases {
+		got := LagFor(c.mode, c.d, c.size)
+		if diff := got - c.want; diff < -time.Millisecond || diff > time.Millisecond {
+			t.Errorf("LagFor(%q, %v, %v) = %v, want %v", c.mode, c.d, c.size, got, c.want)
+		}
+	}
+}

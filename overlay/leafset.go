@@ -197,3 +197,20 @@ func (l *LeafSet) Len() int { return len(l.All()) }
 func (l *LeafSet) Sides() (cw, ccw []id.Ref) {
 	return append([]id.Ref(nil), l.cw...), append([]id.Ref(nil), l.ccw...)
 }
+
+// Size estimates how many nodes the overlay holds from the leaf set's
+// density: its members span a fraction f of the identifier ring around
+// this node, so the ring holds about members/f nodes. A leaf set that is
+// not full holds the whole overlay (members + 1). The estimate's relative
+// error is about one over the square root of the leaf set's size.
+func (l *LeafSet) Size() float64 {
+	if !l.Full() {
+		return float64(l.Len() + 1)
+	}
+	cw, ccw := l.Farthest()
+	f := l.cwDist(cw.ID).Float() + l.ccwDist(ccw.ID).Float()
+	if f <= 0 || f >= 1 {
+		return float64(l.Len() + 1)
+	}
+	return float64(len(l.cw)+len(l.ccw)) / f
+}

@@ -342,7 +342,7 @@ func (n *Node) onFound(m *Found) {
 		if name == "" {
 			name = m.Meta.Mode
 		}
-		n.player.SetTargetLag(delivery.Lag(name, n.cfg.TargetLag))
+		n.player.SetTargetLag(delivery.LagFor(name, n.cfg.TargetLag, n.ov.LeafSet().Size()))
 	}
 	meta := m.Meta
 	n.meta = &meta
