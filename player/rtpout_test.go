@@ -326,7 +326,11 @@ func TestRTPOutputQueueFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	long := &chunk.Chunk{Duration: int64(time.Hour), Packets: [][]byte{pkt(t, 96, 1, 0, "a"), pkt(t, 96, 2, 1, "b")}}
+	// The second packet is an hour of RTP time after the first, so the
+	// pacer holds the first chunk it takes (with both a tick apart it
+	// could finish one and take another before the queue fills, as it
+	// did under -race).
+	long := &chunk.Chunk{Duration: int64(time.Hour), Packets: [][]byte{pkt(t, 96, 1, 0, "a"), pkt(t, 96, 2, 90000*3600, "b")}}
 	for range player.OutputQueue + 5 {
 		o.Play(long)
 	}
