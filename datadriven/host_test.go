@@ -67,6 +67,13 @@ type rig struct {
 
 func newRig(t *testing.T, cfg Config, peers int) *rig {
 	t.Helper()
+	return newRigWith(t, cfg, peers, nil)
+}
+
+// newRigWith is newRig with setup run on the host before the mode is
+// made and started (nil: none).
+func newRigWith(t *testing.T, cfg Config, peers int, setup func(*fakeHost)) *rig {
+	t.Helper()
 	nw, err := sim.New(sim.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +84,9 @@ func newRig(t *testing.T, cfg Config, peers int) *rig {
 	nw.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
 		ov, _ := overlay.New(e, overlay.DefaultConfig())
 		r.h = &fakeHost{e: e, ov: ov, ch: ch, key: key, upload: 2_000_000, src: id.Ref{ID: id.FromUint128(9, 9), Addr: "src"}}
+		if setup != nil {
+			setup(r.h)
+		}
 		r.m, err = New(r.h, cfg)
 		return r.m
 	})

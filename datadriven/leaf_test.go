@@ -1,16 +1,10 @@
 package datadriven
 
 import (
-	"crypto/ed25519"
 	"testing"
 	"time"
 
-	"github.com/almcast/alm/chunk"
-	"github.com/almcast/alm/env"
-	"github.com/almcast/alm/id"
-	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/player"
-	"github.com/almcast/alm/sim"
 )
 
 // TestLeafAimsLater: with a target lag, a viewer whose upload is below
@@ -26,41 +20,22 @@ func TestLeafAimsLater(t *testing.T) {
 		{2_000_000, 2700 * time.Millisecond, 104}, // 2.05s old
 		{1_000_000, 4700 * time.Millisecond, 100}, // 4.05s old: the oldest held
 	} {
-		nw, err := sim.New(sim.DefaultConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-		ch, _ := chunk.NewChannel(key.Public().(ed25519.PublicKey), "t")
-		var m *Mode
-		var h *fakeHost
-		nw.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
-			ov, _ := overlay.New(e, overlay.DefaultConfig())
-			pl, _ := player.New(e, player.Config{Window: 100, TargetLag: 2700 * time.Millisecond}, nil)
-			h = &fakeHost{e: e, ov: ov, ch: ch, key: key, upload: c.upload, startup: 500 * time.Millisecond, pl: pl,
-				src: id.Ref{ID: id.FromUint128(9, 9), Addr: "src"}}
-			m, err = New(h, DefaultConfig())
-			return m
+		r := newRigWith(t, DefaultConfig(), 1, func(h *fakeHost) {
+			h.upload, h.startup = c.upload, 500*time.Millisecond
+			h.pl, _ = player.New(h.e, player.Config{Window: 100, TargetLag: 2700 * time.Millisecond}, nil)
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		nw.RunFor(5 * time.Second)
-		m.Start()
-		if got := h.pl.TargetLag(); got != c.lag {
+		if got := r.h.pl.TargetLag(); got != c.lag {
 			t.Errorf("upload %d: target lag %v, want %v", c.upload, got, c.lag)
 		}
-		p := id.Ref{ID: id.FromUint128(1, 1), Addr: "pa"}
-		m.hellos[p.ID] = 0
-		m.Receive(p, &Welcome{Accept: true, Upload: 2_000_000, Map: WireMap{}})
-		for _, q := range m.partners {
+		r.m.dur, r.m.chosen = 0, false // before the first chunk
+		for _, p := range r.m.partners {
 			for s := uint64(100); s <= 110; s++ {
-				q.m.Set(s)
+				p.m.Set(s)
 			}
 		}
-		m.clock0 = Clock{Seq: 100, Time: int64(m.e.Now() - 3*time.Second), Dur: int64(200 * time.Millisecond)}
-		if !m.chooseStart() || m.start != c.start {
-			t.Errorf("upload %d: start %d, want %d", c.upload, m.start, c.start)
+		r.m.clock0 = Clock{Seq: 100, Time: int64(r.m.e.Now() - 3*time.Second), Dur: int64(200 * time.Millisecond)}
+		if !r.m.chooseStart() || r.m.start != c.start {
+			t.Errorf("upload %d: start %d, want %d", c.upload, r.m.start, c.start)
 		}
 	}
 }

@@ -83,16 +83,14 @@ type Mode struct {
 	stats     Stats
 	told      [16]uint8 // depths last told to children
 	sought    [16]time.Duration
-	deepWait  [16]time.Duration // per substream: wait between seeks for a shallower parent
-	deepAt    [16]uint8         // per substream: depth at the last such seek
+	deepSeeks [16]depthBackoff  // per substream: seeks for a shallower parent
 	clock0    Clock             // the freshest partner clock heard before a chunk came
 	lastDepth [16]uint8         // depth per substream at the last parent choice
 	orphanAt  [16]time.Duration // when it lost its parent
 	pushTop   [16]uint64        // per substream: newest seq its parent pushed, + 1
 	up        id.Ref            // the parent's parent in the home substream
 	climbAt   time.Duration     // no climb before
-	climbWait time.Duration     // wait after the last climb
-	climbFrom uint8             // home depth at the last climb
+	climbs    depthBackoff      // climbs in the home substream
 }
 
 // New returns the mesh mode for h.

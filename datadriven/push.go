@@ -247,13 +247,7 @@ func (m *Mode) climb() {
 	// The wait doubles while climbs leave the depth as it was (the
 	// grandparent refuses, or takes us only to trim us again), up to
 	// maxClimbWait ticks.
-	if m.climbWait == 0 || d < m.climbFrom {
-		m.climbWait = climbPeriod * m.cfg.Tick
-	} else {
-		m.climbWait = min(2*m.climbWait, maxClimbWait*m.cfg.Tick)
-	}
-	m.climbFrom = d
-	m.climbAt = now + m.climbWait
+	m.climbAt = now + m.climbs.tried(d, climbPeriod*m.cfg.Tick, maxClimbWait*m.cfg.Tick)
 	m.stats.Climbs++
 	m.hello(m.up)
 }
@@ -508,21 +502,42 @@ func (m *Mode) newestIn(bm *BufferMap, j int) (uint64, bool) {
 // ticks made most of the steady state's hellos (and refusals, whose
 // referrals were tried in turn).
 func (m *Mode) deepPeriod(j int, mine uint8) time.Duration {
-	if m.deepWait[j] == 0 || mine < m.deepAt[j] {
-		return 5 * m.cfg.Tick
-	}
-	return m.deepWait[j]
+	return m.deepSeeks[j].period(mine, 5*m.cfg.Tick)
 }
 
 // soughtDeep records a seek for a shallower parent in substream j from
 // depth mine (see deepPeriod).
 func (m *Mode) soughtDeep(j int, mine uint8) {
-	if m.deepWait[j] == 0 || mine < m.deepAt[j] {
-		m.deepWait[j] = 5 * m.cfg.Tick
-	} else {
-		m.deepWait[j] = min(2*m.deepWait[j], maxDeepWait*m.cfg.Tick)
+	m.deepSeeks[j].tried(mine, 5*m.cfg.Tick, maxDeepWait*m.cfg.Tick)
+}
+
+// depthBackoff spaces tries to get shallower (climbs, seeks): the wait
+// doubles with each try that leaves the node as deep as before, and
+// starts over once it is shallower.
+type depthBackoff struct {
+	wait time.Duration // after the last try (0: none yet)
+	at   uint8         // the depth it was made from
+}
+
+// period is the wait before a try from depth d: base at first or once
+// shallower than at the last try, else the doubled wait.
+func (b depthBackoff) period(d uint8, base time.Duration) time.Duration {
+	if b.wait == 0 || d < b.at {
+		return base
 	}
-	m.deepAt[j] = mine
+	return b.wait
+}
+
+// tried records a try from depth d and returns the wait after it, at
+// most most.
+func (b *depthBackoff) tried(d uint8, base, most time.Duration) time.Duration {
+	if b.wait == 0 || d < b.at {
+		b.wait = base
+	} else {
+		b.wait = min(2*b.wait, most)
+	}
+	b.at = d
+	return b.wait
 }
 
 // maxDeepWait bounds the wait between seeks for a shallower parent, in

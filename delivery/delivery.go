@@ -52,8 +52,10 @@ type Host interface {
 	// Player is the viewer's player (nil on the source): modes that pull
 	// read its next chunk due and playback lag for deadlines.
 	Player() *player.Player
-	// StartupDelay is the player's startup buffer: a mode that picks the
-	// viewer's first chunk can aim for a playback lag with it.
+	// StartupDelay is how long the player buffers after its first chunk
+	// (its startup delay, or with a target lag its minimum buffer): a
+	// mode that picks the viewer's first chunk can aim for a playback lag
+	// with it.
 	StartupDelay() time.Duration
 }
 

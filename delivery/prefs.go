@@ -38,6 +38,13 @@ const LagBaseSize = 2000
 
 var prefs = map[string]Preferences{}
 
+// preferences returns the named mode's preferences (zero: none).
+func preferences(name string) Preferences {
+	mu.Lock()
+	defer mu.Unlock()
+	return prefs[name]
+}
+
 // SetPreferences records a mode's preferences; modes call it from init.
 func SetPreferences(name string, p Preferences) {
 	mu.Lock()
@@ -52,10 +59,7 @@ func ChunkDuration(name string, d time.Duration) time.Duration {
 	if d > 0 {
 		return d
 	}
-	mu.Lock()
-	p := prefs[name]
-	mu.Unlock()
-	if p.ChunkDuration > 0 {
+	if p := preferences(name); p.ChunkDuration > 0 {
 		return p.ChunkDuration
 	}
 	return DefaultChunkDuration
@@ -70,10 +74,7 @@ func Lag(name string, d time.Duration) time.Duration {
 	case d < 0:
 		return 0
 	}
-	mu.Lock()
-	p := prefs[name]
-	mu.Unlock()
-	return p.Lag
+	return preferences(name).Lag
 }
 
 // LagFor is Lag for a node in an overlay of about size nodes: when d
@@ -84,8 +85,5 @@ func LagFor(name string, d time.Duration, size float64) time.Duration {
 	if d != 0 || lag == 0 || size <= LagBaseSize {
 		return lag
 	}
-	mu.Lock()
-	p := prefs[name]
-	mu.Unlock()
-	return lag + time.Duration(float64(p.LagPerDecade)*math.Log10(size/LagBaseSize))
+	return lag + time.Duration(float64(preferences(name).LagPerDecade)*math.Log10(size/LagBaseSize))
 }

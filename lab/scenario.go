@@ -113,8 +113,8 @@ type Scenario struct {
 	// TargetLag is the playback lag players aim for (see
 	// stream.Config.TargetLag): 0 leaves it to each mode (its
 	// delivery.Preferences; without one, players buffer Startup after
-	// their first chunk), negative turns it off, positive sets it. JSON: 0 each mode's, -1 off.
-	// Each mode's result says what it ran with.
+	// their first chunk), negative turns it off, positive sets it. JSON:
+	// 0 each mode's, -1 off. Each mode's result says what it ran with.
 	TargetLag     time.Duration `json:"-"`
 	TargetLagMs   float64       `json:"target_lag_ms"`
 	JoinInterval  time.Duration `json:"-"`

@@ -21,10 +21,10 @@ func TestParseLag(t *testing.T) {
 }
 
 // TestForestTargetLag runs a small forest in the simulator: at the
-// forest's own 1.5s target lag its viewers play in step at that lag, well under what
-// buffering the startup delay after the first chunk gives, and with the
-// target off the lag is the first chunk's age plus the startup delay
-// again.
+// forest's own 1.5s target lag its viewers play in step at that lag, well
+// under what buffering the startup delay after the first chunk gives, and
+// with the target off the lag is the first chunk's age plus the startup
+// delay again.
 func TestForestTargetLag(t *testing.T) {
 	run := func(lag time.Duration) ModeResult {
 		sc := DefaultScenario()

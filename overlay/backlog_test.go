@@ -83,11 +83,11 @@ func TestLatePongOfEarlierTryCounts(t *testing.T) {
 	var first uint64
 	a.Do(func() {
 		ov.probeNode(b.Self(), ov.cfg.ProbeTries, false, func(ok bool, _ time.Duration) { outcome = &ok })
-		first = ov.probes[b.Self().ID].nonce
+		first = ov.probes[b.Self().ID].latest()
 	})
 	nw.RunFor(ov.cfg.ProbeTimeout + ov.cfg.ProbeTimeout/2)
 	a.Do(func() {
-		if p := ov.probes[b.Self().ID]; p == nil || p.nonce == first {
+		if p := ov.probes[b.Self().ID]; p == nil || p.latest() == first {
 			t.Fatal("probe did not try again")
 		}
 		ov.Receive(b.Self(), &Pong{Nonce: first})

@@ -9,15 +9,12 @@ import (
 
 // probe is a liveness and RTT measurement of one node in flight.
 type probe struct {
-	ref   id.Ref
-	nonce uint64 // of the latest ping
-	sent  time.Duration
-	// nonces are all the pings of this probe (ProbeTries at most).
-	nonces []pingSent
-	tries  int
-	left   int
-	timer  env.Timer
-	cbs    []func(ok bool, rtt time.Duration)
+	ref id.Ref
+	// pings are the probe's pings so far, the latest last.
+	pings []pingSent
+	left  int
+	timer env.Timer
+	cbs   []func(ok bool, rtt time.Duration)
 }
 
 // probeNode pings ref up to tries times and calls cb with the outcome.
@@ -45,17 +42,14 @@ func (n *Node) ping(p *probe) {
 	// wait and the RTT count from then, so that a thin, busy uplink does
 	// not make its own node blame live peers.
 	wait := n.cfg.ProbeTimeout + n.backlog()
-	p.nonce = n.next()
-	p.sent = n.e.Now() + wait - n.cfg.ProbeTimeout
-	p.tries++
-	p.nonces = append(p.nonces, pingSent{p.nonce, p.sent})
-	n.nonces[p.nonce] = p.ref.ID
-	nonce := p.nonce
+	nonce := n.next()
+	p.pings = append(p.pings, pingSent{nonce, n.e.Now() + wait - n.cfg.ProbeTimeout})
+	n.nonces[nonce] = p.ref.ID
 	due := n.e.Now() + wait
 	rearmed := false
 	var expire func()
 	expire = func() {
-		if p.nonce != nonce || n.probes[p.ref.ID] != p {
+		if p.latest() != nonce || n.probes[p.ref.ID] != p {
 			return
 		}
 		if !rearmed && n.overdue(due, n.cfg.ProbeTimeout) {
@@ -65,15 +59,18 @@ func (n *Node) ping(p *probe) {
 			p.timer = n.after(n.cfg.ProbeTimeout, expire)
 			return
 		}
-		if p.tries < p.left {
+		if len(p.pings) < p.left {
 			n.ping(p)
 			return
 		}
 		n.finishProbe(p, false, 0)
 	}
 	p.timer = n.after(wait, expire)
-	n.sendMaint(p.ref, &Ping{Nonce: p.nonce})
+	n.sendMaint(p.ref, &Ping{Nonce: nonce})
 }
+
+// latest is the nonce of the probe's latest ping.
+func (p *probe) latest() uint64 { return p.pings[len(p.pings)-1].nonce }
 
 // pingSent is one ping of a probe: its nonce and when it left.
 type pingSent struct {
@@ -92,7 +89,7 @@ func (n *Node) backlog() time.Duration {
 
 func (n *Node) finishProbe(p *probe, ok bool, rtt time.Duration) {
 	delete(n.probes, p.ref.ID)
-	for _, s := range p.nonces {
+	for _, s := range p.pings {
 		delete(n.nonces, s.nonce)
 	}
 	p.timer.Stop()
@@ -109,8 +106,8 @@ func (n *Node) onPong(from id.Ref, m *Pong) {
 		return // late, duplicate or not ours
 	}
 	p := n.probes[who]
-	sent := p.sent
-	for _, s := range p.nonces {
+	var sent time.Duration
+	for _, s := range p.pings {
 		if s.nonce == m.Nonce {
 			sent = s.sent
 		}

@@ -146,6 +146,15 @@ func (p *Player) SetTargetLag(d time.Duration) {
 // TargetLag is the playback lag the player aims for (0: none).
 func (p *Player) TargetLag() time.Duration { return p.cfg.TargetLag }
 
+// Buffer is the least the player buffers after its first chunk: the
+// minimum buffer with a target lag, else the startup delay.
+func (p *Player) Buffer() time.Duration {
+	if p.cfg.TargetLag > 0 {
+		return p.cfg.MinBuffer
+	}
+	return p.cfg.StartupDelay
+}
+
 // Has reports whether the player holds seq (for delivery modes that must
 // not fetch a chunk twice).
 func (p *Player) Has(seq uint64) bool {
@@ -167,11 +176,11 @@ func (p *Player) Offer(c *chunk.Chunk) bool {
 			p.dur = 200 * time.Millisecond
 		}
 		p.base = c.Time - int64(c.Seq)*int64(p.dur)
-		p.offset = now - c.Timestamp() + p.cfg.StartupDelay
-		p.next = c.Seq
-		if L := p.cfg.TargetLag; L > 0 {
-			p.offset = max(L, now-c.Timestamp()+p.cfg.MinBuffer)
+		p.offset = now - c.Timestamp() + p.Buffer()
+		if p.cfg.TargetLag > 0 {
+			p.offset = max(p.offset, p.cfg.TargetLag)
 		}
+		p.next = c.Seq
 		p.stats.Lag = p.offset
 		p.timer = p.e.After(p.deadline(p.next)-now, p.tick)
 	}

@@ -129,8 +129,7 @@ func (r *Relay) advance(now time.Duration) {
 
 // target picks where the next request for w goes: the parent in the
 // chunk's tree first (unless it has been silent for ParentSilence), then
-// peers from the overlay's leaf set and the
-// node's other parents.
+// peers from the overlay's leaf set and the node's other parents.
 func (r *Relay) target(w *want) (id.Ref, bool) {
 	now := r.e.Now()
 	w.tries++

@@ -111,9 +111,9 @@ func (f *Forest) homeOf(r id.Ref) int { return r.ID.Digit(0) % len(f.stripes) }
 // that does not: first one of the same stripe (it joins again one level
 // down, under a sibling), then one of another stripe (the spare-capacity
 // search places it again). The full source gives a stripe under its share
-// a slot held by a leaf of a stripe over its share. Non-forwarders thus sink to the bottom of each
-// tree and forwarders rise to the top. Otherwise the newcomer is pushed
-// down.
+// a slot held by a leaf of a stripe over its share. Non-forwarders thus
+// sink to the bottom of each tree and forwarders rise to the top.
+// Otherwise the newcomer is pushed down.
 func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 	s := f.stripeOf(g)
 	if s >= 0 && s == f.home && !f.h.IsSource() && f.homeOf(child) != s && !f.interiorOnlyIn(s) {

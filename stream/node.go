@@ -140,12 +140,11 @@ func (n *Node) Gossip() *gossip.Node { return n.gossip }
 // Player returns the viewer's player (nil on the source).
 func (n *Node) Player() *player.Player { return n.player }
 
-// StartupDelay is how long the player buffers after its first chunk: its
-// startup delay, or with a target lag its minimum buffer (modes that pick
-// the first chunk count on it).
+// StartupDelay is how long the player buffers after its first chunk
+// (player.Buffer; modes that pick the first chunk count on it).
 func (n *Node) StartupDelay() time.Duration {
-	if n.player != nil && n.player.TargetLag() > 0 {
-		return n.cfg.Player.MinBuffer
+	if n.player != nil {
+		return n.player.Buffer()
 	}
 	return n.cfg.Player.StartupDelay
 }
