@@ -28,6 +28,11 @@ type Preferences struct {
 	// (its size estimated from a node's leaf set) exceeds LagBaseSize:
 	// larger audiences mean deeper trees and later chunks. 0: none.
 	LagPerDecade time.Duration
+	// MaxLag, above Lag, lets a viewer whose chunks keep coming late
+	// raise its lag up to MaxLag (see player.Config.MaxLag), so that a
+	// viewer deep in a starved tree rebuffers once rather than missing
+	// chunks for good. 0: never raised.
+	MaxLag time.Duration
 }
 
 // LagBaseSize is the overlay size up to which a mode's Lag holds as it
@@ -86,4 +91,24 @@ func LagFor(name string, d time.Duration, size float64) time.Duration {
 		return lag
 	}
 	return lag + time.Duration(float64(preferences(name).LagPerDecade)*math.Log10(size/LagBaseSize))
+}
+
+// MaxLagFor is the most a viewer of the named mode may raise its lag to
+// in an overlay of about size nodes, given the target lag asked for
+// (target, as for Lag) and the maximum asked for (d): d when it is set
+// (positive); none when d is negative or when d is 0 and the target is
+// set (the user chose the lag); else the mode's MaxLag (0 unless above
+// its Lag) shifted by what LagFor adds for the size.
+func MaxLagFor(name string, target, d time.Duration, size float64) time.Duration {
+	switch {
+	case d > 0:
+		return d
+	case d < 0 || target != 0:
+		return 0
+	}
+	p := preferences(name)
+	if p.MaxLag <= p.Lag {
+		return 0
+	}
+	return LagFor(name, 0, size) + p.MaxLag - p.Lag
 }

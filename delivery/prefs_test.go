@@ -67,3 +67,29 @@ func TestLagFor(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxLagFor(t *testing.T) {
+	SetPreferences("test-raise", Preferences{Lag: time.Second, LagPerDecade: time.Second, MaxLag: 3 * time.Second})
+	SetPreferences("test-fixed", Preferences{Lag: time.Second})
+	cases := []struct {
+		mode      string
+		target, d time.Duration
+		size      float64
+		want      time.Duration
+	}{
+		{"test-raise", 0, 0, 1000, 3 * time.Second},
+		{"test-raise", 0, 0, 20000, 4 * time.Second}, // shifted with the lag
+		{"test-raise", 0, 5 * time.Second, 1000, 5 * time.Second},
+		{"test-raise", 0, -1, 1000, 0},
+		{"test-raise", 2 * time.Second, 0, 1000, 0}, // a lag set by hand stays
+		{"test-raise", -1, 0, 1000, 0},
+		{"test-raise", 2 * time.Second, 4 * time.Second, 1000, 4 * time.Second},
+		{"test-fixed", 0, 0, 1000, 0},
+		{"test-none", 0, 0, 1000, 0},
+	}
+	for _, c := range cases {
+		if got := MaxLagFor(c.mode, c.target, c.d, c.size); got != c.want {
+			t.Errorf("MaxLagFor(%q, %v, %v, %v) = %v, want %v", c.mode, c.target, c.d, c.size, got, c.want)
+		}
+	}
+}

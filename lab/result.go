@@ -37,6 +37,13 @@ type ModeResult struct {
 	// TargetLagMs is the playback lag the mode's players aimed for (0:
 	// none, each buffered the startup delay after its first chunk).
 	TargetLagMs float64 `json:"target_lag_ms"`
+	// MaxLagMs is the most the mode's players could raise their lag to
+	// when chunks kept coming late (0: never raised); RaisesMean is the
+	// mean number of raises per viewer and StallMsMean the mean playout
+	// time each viewer paused for them (rebuffering).
+	MaxLagMs    float64 `json:"max_lag_ms"`
+	RaisesMean  float64 `json:"raises_mean"`
+	StallMsMean float64 `json:"stall_ms_mean"`
 	// Over QUIC: process CPU per payload byte delivered while streaming,
 	// that of one plain quic-go stream moving the same bytes, and their
 	// ratio.
@@ -89,15 +96,20 @@ type viewerSample struct {
 	startup    time.Duration
 	lag        time.Duration
 	missed     uint64
+	raises     uint64
+	stalled    time.Duration
 }
 
 // fill computes the summary fields from per-viewer samples and arrival
 // delays.
 func (r *ModeResult) fill(vs []viewerSample, arrivals *Histogram) {
 	var cont, lag, startup []float64
+	var raises, stalled float64
 	for _, v := range vs {
 		cont = append(cont, v.continuity)
 		r.ChunksMissed += v.missed
+		raises += float64(v.raises)
+		stalled += float64(v.stalled) / 1e6
 		if !v.started {
 			r.NeverStarted++
 			continue
@@ -106,6 +118,10 @@ func (r *ModeResult) fill(vs []viewerSample, arrivals *Histogram) {
 		startup = append(startup, float64(v.startup)/1e6)
 	}
 	r.Viewers = len(vs)
+	if len(vs) > 0 {
+		r.RaisesMean = raises / float64(len(vs))
+		r.StallMsMean = stalled / float64(len(vs))
+	}
 	r.ContinuityMean = Mean(cont)
 	r.ContinuitySamples = append([]float64(nil), cont...)
 	r.ContinuityP5 = Percentile(cont, 5)
@@ -145,4 +161,13 @@ func overhead(bytesSent, payloadSent, payloadDelivered uint64) float64 {
 		return 0
 	}
 	return float64(bytesSent-payloadSent) / float64(payloadDelivered)
+}
+
+// lagsMs returns, in ms, the target lag and the most a raise may reach
+// for mode's players in sc, in an overlay no larger than
+// delivery.LagBaseSize (larger ones lengthen both by the mode's
+// LagPerDecade).
+func lagsMs(mode string, sc Scenario) (target, maxLag float64) {
+	return float64(delivery.Lag(mode, sc.TargetLag)) / 1e6,
+		float64(delivery.MaxLagFor(mode, sc.TargetLag, sc.MaxLag, 0)) / 1e6
 }

@@ -52,8 +52,8 @@ func parseMult(s string) (float64, error) {
 // ParseMult reads a multiple of the rate such as "4x".
 func ParseMult(s string) (float64, error) { return parseMult(s) }
 
-// ParseLag reads a target lag: "auto" (each mode's own, 0), "off"
-// (none, negative) or a positive duration.
+// ParseLag reads a target or maximum lag: "auto" (each mode's own, 0),
+// "off" (none, negative) or a positive duration.
 func ParseLag(s string) (time.Duration, error) {
 	switch strings.TrimSpace(s) {
 	case "auto", "":
@@ -63,7 +63,7 @@ func ParseLag(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("lab: target lag %q is not auto, off or a positive duration", s)
+		return 0, fmt.Errorf("lab: lag %q is not auto, off or a positive duration", s)
 	}
 	return d, nil
 }
@@ -115,8 +115,14 @@ type Scenario struct {
 	// delivery.Preferences; without one, players buffer Startup after
 	// their first chunk), negative turns it off, positive sets it. JSON:
 	// 0 each mode's, -1 off. Each mode's result says what it ran with.
-	TargetLag     time.Duration `json:"-"`
-	TargetLagMs   float64       `json:"target_lag_ms"`
+	TargetLag   time.Duration `json:"-"`
+	TargetLagMs float64       `json:"target_lag_ms"`
+	// MaxLag is the most players may raise their lag to when chunks keep
+	// coming late (see stream.Config.MaxLag): 0 leaves it to each mode
+	// (with TargetLag 0 too), negative turns raising off, positive sets
+	// it. JSON: 0 each mode's, -1 off.
+	MaxLag        time.Duration `json:"-"`
+	MaxLagMs      float64       `json:"max_lag_ms"`
 	JoinInterval  time.Duration `json:"-"`
 	JoinIntervalS float64       `json:"join_interval_s"`
 	// TuneIn is how long the audience takes to start watching once the
@@ -191,6 +197,10 @@ func (s *Scenario) Validate() error {
 	s.TargetLagMs = float64(s.TargetLag) / 1e6
 	if s.TargetLag < 0 {
 		s.TargetLagMs = -1
+	}
+	s.MaxLagMs = float64(s.MaxLag) / 1e6
+	if s.MaxLag < 0 {
+		s.MaxLagMs = -1
 	}
 	s.JoinIntervalS = s.JoinInterval.Seconds()
 	s.TuneInS = s.TuneInTime().Seconds()

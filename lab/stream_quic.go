@@ -85,8 +85,8 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	scfg.Player.StartupDelay = sc.Startup
 	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
-	scfg.TargetLag = sc.TargetLag
-	res.TargetLagMs = float64(delivery.Lag(mode, sc.TargetLag)) / 1e6
+	scfg.TargetLag, scfg.MaxLag = sc.TargetLag, sc.MaxLag
+	res.TargetLagMs, res.MaxLagMs = lagsMs(mode, sc)
 	scfg.Rate = sc.Rate
 	var peers []*streamPeer
 	defer func() {
@@ -294,7 +294,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		}
 		payloadDelivered += s.PayloadBytes
 		samples = append(samples, viewerSample{continuity: s.Continuity(), started: s.Started != 0,
-			startup: s.StartupDelay(), lag: s.Lag, missed: s.Missed})
+			startup: s.StartupDelay(), lag: s.Lag, missed: s.Missed, raises: s.Raises, stalled: s.Stalled})
 	}
 	mu.Lock()
 	res.fill(samples, &arrivals)

@@ -91,8 +91,8 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	scfg.Player.StartupDelay = sc.Startup
 	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
-	scfg.TargetLag = sc.TargetLag
-	res.TargetLagMs = float64(delivery.Lag(mode, sc.TargetLag)) / 1e6
+	scfg.TargetLag, scfg.MaxLag = sc.TargetLag, sc.MaxLag
+	res.TargetLagMs, res.MaxLagMs = lagsMs(mode, sc)
 	scfg.Rate = sc.Rate
 	var buildErr error
 	add := func(upload int64, key ed25519.PrivateKey, viewer bool) *simPlayer {
@@ -224,6 +224,8 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			startup:    s.StartupDelay(),
 			lag:        s.Lag,
 			missed:     s.Missed,
+			raises:     s.Raises,
+			stalled:    s.Stalled,
 		})
 	}
 	res.fill(samples, &arrivals)

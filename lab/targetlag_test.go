@@ -42,11 +42,14 @@ func TestForestTargetLag(t *testing.T) {
 	if m.TargetLagMs != 1500 || m.LagMsP50 != 1500 {
 		t.Errorf("1.5s: target %vms, lag p50 %vms; want both 1500", m.TargetLagMs, m.LagMsP50)
 	}
+	if m.MaxLagMs != 3000 || m.RaisesMean > 0.1 {
+		t.Errorf("1.5s: max lag %vms, raises per viewer %v; want 3000 and (nearly) none", m.MaxLagMs, m.RaisesMean)
+	}
 	if m.ContinuityMean < 0.99 {
 		t.Errorf("1.5s: continuity %.4f (off: %.4f)", m.ContinuityMean, run(-1).ContinuityMean)
 	}
 	off := run(-1)
-	if off.TargetLagMs != 0 || off.LagMsP50 <= 2000 {
-		t.Errorf("off: target %vms, lag p50 %vms; want 0 and above the 2s startup delay", off.TargetLagMs, off.LagMsP50)
+	if off.TargetLagMs != 0 || off.MaxLagMs != 0 || off.LagMsP50 <= 2000 {
+		t.Errorf("off: target %vms, max %vms, lag p50 %vms; want 0, 0 and above the 2s startup delay", off.TargetLagMs, off.MaxLagMs, off.LagMsP50)
 	}
 }

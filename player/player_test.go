@@ -109,6 +109,8 @@ func TestValidate(t *testing.T) {
 		{Window: 0},
 		{Window: 1, TargetLag: -1},
 		{Window: 1, MinBuffer: -1},
+		{Window: 1, MaxLag: -1},
+		{Window: 1, MaxLag: time.Second},
 	} {
 		if c.Validate() == nil {
 			t.Errorf("%+v: no error", c)
@@ -145,5 +147,45 @@ func TestPlaysInOrderAndCountsMisses(t *testing.T) {
 	}
 	if st.StartupDelay() != 250*time.Millisecond {
 		t.Errorf("startup %v, want 250ms (50ms first arrival + 200ms buffer)", st.StartupDelay())
+	}
+}
+
+// TestRaiseLag: once RaiseAfter chunks came late within the window, the
+// player pauses for the worst lateness plus a chunk plus the margin, at
+// most up to MaxLag, and plays on at the raised lag; fewer late chunks
+// leave the lag alone.
+func TestRaiseLag(t *testing.T) {
+	cfg := player.Config{Window: 100, TargetLag: time.Second, MinBuffer: 200 * time.Millisecond,
+		MaxLag: 2 * time.Second, RaiseAfter: 3, RaiseWindow: 10 * time.Second, RaiseMargin: 100 * time.Millisecond}
+	run := func(cfg player.Config) player.Stats {
+		r := newRig(t, cfg)
+		for s := uint64(0); s < 40; s++ {
+			d := 100 * time.Millisecond
+			if s >= 10 && s <= 12 {
+				d = 1350 * time.Millisecond // 350ms after its playout time
+			}
+			r.arrive(s, time.Duration(s)*dur+d)
+		}
+		r.net.Run(5500 * time.Millisecond) // chunk 39 plays at 5.45s once raised
+		return r.p.Stats()
+	}
+	st := run(cfg)
+	if st.Lag != 1550*time.Millisecond || st.Raises != 1 || st.Stalled != 550*time.Millisecond {
+		t.Errorf("lag %v raises %d stalled %v, want 1.55s, 1, 550ms", st.Lag, st.Raises, st.Stalled)
+	}
+	if st.Played != 37 || st.Missed != 3 || st.Late != 3 {
+		t.Errorf("played %d missed %d late %d, want 37, 3, 3", st.Played, st.Missed, st.Late)
+	}
+
+	capped := cfg
+	capped.MaxLag = 1200 * time.Millisecond
+	if st := run(capped); st.Lag != 1200*time.Millisecond || st.Stalled != 200*time.Millisecond {
+		t.Errorf("capped: lag %v stalled %v, want 1.2s and 200ms", st.Lag, st.Stalled)
+	}
+
+	fewer := cfg
+	fewer.RaiseAfter = 4
+	if st := run(fewer); st.Lag != time.Second || st.Raises != 0 {
+		t.Errorf("three late chunks with RaiseAfter 4: lag %v raises %d, want 1s and none", st.Lag, st.Raises)
 	}
 }

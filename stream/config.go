@@ -27,6 +27,11 @@ type Config struct {
 	// (the player buffers its startup delay after its first chunk);
 	// positive, that lag. Default 0.
 	TargetLag time.Duration
+	// MaxLag is the most the player may raise its lag to when chunks
+	// keep coming late (player.Config.MaxLag): 0, the mode's preference
+	// (delivery.Preferences.MaxLag) when TargetLag is 0 too, else none;
+	// negative, none; positive, that. Default 0.
+	MaxLag time.Duration
 	// Chunker tunes the source's chunker.
 	Chunker source.ChunkerConfig
 	// AnnouncePeriod is how often the source renews its entry at the

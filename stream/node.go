@@ -341,7 +341,9 @@ func (n *Node) onFound(m *Found) {
 		if name == "" {
 			name = m.Meta.Mode
 		}
-		n.player.SetTargetLag(delivery.LagFor(name, n.cfg.TargetLag, n.ov.LeafSet().Size()))
+		size := n.ov.LeafSet().Size()
+		n.player.SetTargetLag(delivery.LagFor(name, n.cfg.TargetLag, size))
+		n.player.SetMaxLag(delivery.MaxLagFor(name, n.cfg.TargetLag, n.cfg.MaxLag, size))
 	}
 	meta := m.Meta
 	n.meta = &meta
