@@ -24,11 +24,13 @@ var (
 	descBad       = prometheus.NewDesc("alm_bad_frames_total", "Frames rejected: malformed, oversized, unknown type or version.", nil, nil)
 	descContinuit = prometheus.NewDesc("alm_continuity", "Fraction of chunks present at their playout time.", nil, nil)
 	descLag       = prometheus.NewDesc("alm_playback_lag_seconds", "Playout time minus source time.", nil, nil)
+	descRaises    = prometheus.NewDesc("alm_lag_raises_total", "Times the player raised its lag because chunks kept coming late (rebufferings).", nil, nil)
+	descStalled   = prometheus.NewDesc("alm_stall_seconds_total", "Playout time the player paused for its lag raises.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descChunks, descBytes, descPayload, descMode, descLeaf, descTable, descRouted, descHops, descConns, descBad, descContinuit, descLag} {
+	for _, d := range []*prometheus.Desc{descChunks, descBytes, descPayload, descMode, descLeaf, descTable, descRouted, descHops, descConns, descBad, descContinuit, descLag, descRaises, descStalled} {
 		ch <- d
 	}
 }
@@ -75,6 +77,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descChunks, float64(p.Missed), "missed")
 		gauge(descContinuit, p.Continuity)
 		gauge(descLag, p.Lag.Seconds())
+		counter(descRaises, float64(p.Raises))
+		counter(descStalled, p.Stalled.Seconds())
 	}
 	keys := make([]string, 0, len(s.ModeInfo))
 	for k := range s.ModeInfo {

@@ -20,8 +20,11 @@ func init() {
 	// Viewers play in step at the lag the start chunk is picked for
 	// (StartLag) rather than buffering a startup delay after whatever
 	// chunk comes first: measured in scenario U, lag p95 4.25s -> 2.7s
-	// and startup p95 4.0s -> 3.0s.
-	delivery.SetPreferences(Name, delivery.Preferences{Lag: DefaultConfig().StartLag})
+	// and startup p95 4.0s -> 3.0s. A viewer whose chunks keep coming
+	// late may raise its lag to 4s (leaves: LeafLag more): at 10,000
+	// viewers continuity 0.919 -> 0.940, with churn 0.9932 -> 0.9958, U
+	// and H as they were.
+	delivery.SetPreferences(Name, delivery.Preferences{Lag: DefaultConfig().StartLag, MaxLag: 4 * time.Second})
 }
 
 // Stats counts what a node's mesh did.
@@ -140,6 +143,9 @@ func (m *Mode) Start() {
 	if m.pl != nil && m.pl.TargetLag() > 0 && !m.source {
 		if up, rate := m.h.Upload(), m.h.Rate(); up > 0 && float64(up) < m.cfg.LeafUpload*float64(rate) {
 			m.pl.SetTargetLag(m.pl.TargetLag() + m.cfg.LeafLag)
+			if m.pl.MaxLag() > 0 {
+				m.pl.SetMaxLag(m.pl.MaxLag() + m.cfg.LeafLag)
+			}
 		}
 	}
 	m.g.OnPeers(m.fill)

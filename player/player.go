@@ -177,6 +177,9 @@ func (p *Player) SetMaxLag(d time.Duration) {
 	}
 }
 
+// MaxLag is the most the player may raise its lag to (0: never raised).
+func (p *Player) MaxLag() time.Duration { return p.cfg.MaxLag }
+
 // TargetLag is the playback lag the player aims for (0: none).
 func (p *Player) TargetLag() time.Duration { return p.cfg.TargetLag }
 

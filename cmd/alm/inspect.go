@@ -118,8 +118,8 @@ func printState(w io.Writer, s *admin.State) {
 		fmt.Fprintf(w, "buffer: chunks %d..%d, next to play %d\n", b.Low, b.High, b.Next)
 	}
 	if p := s.Player; p != nil {
-		fmt.Fprintf(w, "player: played %d, missed %d, continuity %.4f, startup %d ms, lag %d ms\n",
-			p.Played, p.Missed, p.Continuity, p.StartupMs, p.LagMs)
+		fmt.Fprintf(w, "player: played %d, missed %d, continuity %.4f, startup %d ms, lag %d ms (raised %d times, %d ms stalled)\n",
+			p.Played, p.Missed, p.Continuity, p.StartupMs, p.LagMs, p.Raises, p.Stalled.Milliseconds())
 	}
 	q := s.QUIC
 	fmt.Fprintf(w, "quic: %d connections, frames out %d / in %d, send drops %d, bad frames %d, peers rejected %d\n",
