@@ -64,12 +64,13 @@ type Welcome struct {
 // Have tells partners that the sender now holds chunk Seq (a Chainsaw
 // notice: a chunk is announced as soon as it is held), and how long its
 // upload queue is, in units of 10ms, so they can pick the supplier that
-// answers soonest.
+// answers soonest. Next is the sender's playout point (see Request).
 type Have struct {
 	_     struct{} `cbor:",toarray"`
 	Seq   uint64
 	Queue uint8
 	Depth uint8
+	Next  uint64
 }
 
 // Status carries the sender's whole buffer map, to a partner that has
@@ -80,6 +81,7 @@ type Status struct {
 	Map    WireMap
 	Depths []byte
 	Clock  Clock
+	Next   uint64 // the sender's playout point (see Request)
 }
 
 // Clock tells a partner how the stream's sequence numbers map to source
@@ -94,11 +96,14 @@ type Clock struct {
 }
 
 // Request asks a partner for chunks; the first Urgent of them are close
-// to their playout deadline and should go first.
+// to their playout deadline and should go first. Next is the sender's
+// playout point: the next chunk its player plays, plus one (0: it is not
+// playing); a partner sends it no chunk its player has passed.
 type Request struct {
 	_      struct{} `cbor:",toarray"`
 	Seqs   []uint64
 	Urgent uint8
+	Next   uint64
 }
 
 // Refuse answers requested chunks the sender will not send: not held or

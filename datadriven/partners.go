@@ -30,12 +30,14 @@ type partner struct {
 	pushedAt   time.Duration // last chunk it pushed to us
 	noPush     time.Duration // it refused to push noPushMask; do not ask before
 	noPushMask uint16
-	want       uint16    // substreams last asked of it
-	late       uint16    // substreams whose push it was late with this tick
-	wasLate    uint16    // and the tick before
-	subs       uint16    // substreams we push to it
-	parent     uint16    // substreams it pushes to us
-	depth      [16]uint8 // its push depth per substream, as last told
+	want       uint16        // substreams last asked of it
+	late       uint16        // substreams whose push it was late with this tick
+	wasLate    uint16        // and the tick before
+	subs       uint16        // substreams we push to it
+	parent     uint16        // substreams it pushes to us
+	depth      [16]uint8     // its push depth per substream, as last told
+	next       uint64        // its playout point plus one, as last told (0: unknown)
+	nextAt     time.Duration // when it told
 }
 
 // partnerServes reports whether p's upload is worth asking.
@@ -425,7 +427,7 @@ func (m *Mode) tick() {
 			if m.serves() {
 				w = m.held.Wire()
 			}
-			m.send(p, &Status{Map: w, Depths: m.depths(), Clock: m.clock()})
+			m.send(p, &Status{Map: w, Depths: m.depths(), Clock: m.clock(), Next: m.playing()})
 		}
 	}
 	period := int(m.cfg.ReplacePeriod / m.cfg.Tick)

@@ -184,6 +184,10 @@ func (m *Mode) push(c *chunk.Chunk, from id.Ref) uint16 {
 		if p.subs&b == 0 || p.ref.ID == from.ID || p.m.Has(c.Seq) {
 			continue
 		}
+		if m.passed(p, c.Seq) {
+			m.stats.Passed++
+			continue
+		}
 		m.queue = append(m.queue, pending{p: p, seq: c.Seq, push: true, fwd: m.forwards(p, j)})
 	}
 	return b

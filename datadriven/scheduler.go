@@ -177,6 +177,7 @@ func (m *Mode) schedule() {
 		return
 	}
 	lo, _ := m.low()
+	m.dropPassed(lo)
 	var hi uint64
 	found := false
 	for _, p := range m.partners {
@@ -268,7 +269,7 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 	}
 	for _, p := range order {
 		m.stats.Requests += uint64(len(batches[p]))
-		m.send(p, &Request{Seqs: batches[p], Urgent: urgent[p]})
+		m.send(p, &Request{Seqs: batches[p], Urgent: urgent[p], Next: m.playing()})
 	}
 }
 

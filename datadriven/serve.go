@@ -76,6 +76,7 @@ func (m *Mode) onRequest(from id.Ref, r *Request) {
 		return
 	}
 	p.heard = m.e.Now()
+	m.hearNext(p, r.Next)
 	seqs := r.Seqs
 	if room := m.cfg.FloodLimit - p.asked; len(seqs) > room {
 		// A flood: the excess is dropped and counted.
@@ -147,6 +148,10 @@ func (m *Mode) pump() {
 		if q.push && (q.p.subs&m.bit(q.seq) == 0 || q.p.m.Has(q.seq)) {
 			continue // no longer its child, or it has the chunk already
 		}
+		if m.passed(q.p, q.seq) {
+			m.stats.Passed++
+			continue
+		}
 		m.serve(q.p, c)
 	}
 }
@@ -197,6 +202,7 @@ func (m *Mode) onHave(from id.Ref, h *Have) {
 		p.depth[h.Seq%uint64(m.cfg.Substreams)] = h.Depth
 	}
 	p.queue, p.queueAt = time.Duration(h.Queue)*10*time.Millisecond, p.heard
+	m.hearNext(p, h.Next)
 	m.noteHeard(h.Seq)
 	if _, asked := m.reqs[h.Seq]; !asked && !m.held.Has(h.Seq) {
 		m.schedule()
@@ -219,6 +225,7 @@ func (m *Mode) onStatus(from id.Ref, s *Status) {
 	}
 	p.heard = m.e.Now()
 	p.m = bm
+	m.hearNext(p, s.Next)
 	m.hearClock(s.Clock)
 	if !p.source {
 		m.setDepths(p, s.Depths)

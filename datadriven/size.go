@@ -48,17 +48,17 @@ func (m *Welcome) WireSize() int {
 
 // WireSize implements wire.Sizer.
 func (m *Have) WireSize() int {
-	return wire.FrameSize(1 + wire.HeadSize(m.Seq) + wire.HeadSize(uint64(m.Queue)) + wire.HeadSize(uint64(m.Depth)))
+	return wire.FrameSize(1 + wire.HeadSize(m.Seq) + wire.HeadSize(uint64(m.Queue)) + wire.HeadSize(uint64(m.Depth)) + wire.HeadSize(m.Next))
 }
 
 // WireSize implements wire.Sizer.
 func (m *Status) WireSize() int {
-	return wire.FrameSize(1 + mapSize(m.Map) + wire.BytesSize(len(m.Depths)) + clockSize(m.Clock))
+	return wire.FrameSize(1 + mapSize(m.Map) + wire.BytesSize(len(m.Depths)) + clockSize(m.Clock) + wire.HeadSize(m.Next))
 }
 
 // WireSize implements wire.Sizer.
 func (m *Request) WireSize() int {
-	return wire.FrameSize(1 + seqsSize(m.Seqs) + wire.HeadSize(uint64(m.Urgent)))
+	return wire.FrameSize(1 + seqsSize(m.Seqs) + wire.HeadSize(uint64(m.Urgent)) + wire.HeadSize(m.Next))
 }
 
 // WireSize implements wire.Sizer.

@@ -52,9 +52,9 @@ func TestWireSizes(t *testing.T) {
 		msgs := []wire.Message{
 			&Hello{Channel: id.Random(r), Upload: int64(big() >> 1), Map: wm, Depths: dep},
 			&Welcome{Accept: r.IntN(2) == 0, Upload: int64(big() >> 1), Map: wm, Peers: refs(), Depths: dep, Clock: clk},
-			&Have{Seq: big(), Queue: uint8(r.IntN(256)), Depth: uint8(r.IntN(256))},
-			&Status{Map: wm, Depths: dep, Clock: clk},
-			&Request{Seqs: seqs(), Urgent: uint8(r.IntN(5))},
+			&Have{Seq: big(), Queue: uint8(r.IntN(256)), Depth: uint8(r.IntN(256)), Next: big()},
+			&Status{Map: wm, Depths: dep, Clock: clk, Next: big()},
+			&Request{Seqs: seqs(), Urgent: uint8(r.IntN(5)), Next: big()},
 			&Refuse{Seqs: seqs(), Busy: r.IntN(2) == 0},
 			&Bye{Reason: uint8(r.IntN(256))},
 			&Subscribe{Mask: uint16(r.IntN(1 << 16))},

@@ -7,7 +7,7 @@ package datadriven
 // climbs, timeouts and refused input.
 func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 	var served, busy, refusals, duppush, pushed, dsum, dmax, orphan float64
-	var partners, requests, received, payload, dup, timeouts, replaced, failing, silent, bad, climbs, trimmed float64
+	var partners, requests, received, payload, dup, timeouts, replaced, failing, silent, bad, climbs, trimmed, passed float64
 	for _, v := range viewers {
 		partners += v["partners"]
 		requests += v["requests"]
@@ -29,6 +29,7 @@ func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 		orphan += v["orphan"]
 		climbs += v["climbs"]
 		trimmed += v["trimmed"]
+		passed += v["passed"]
 	}
 	out := map[string]float64{
 		"timeouts_total":     timeouts,
@@ -39,6 +40,7 @@ func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 		"partners_replaced":  replaced,
 		"climbs_total":       climbs,
 		"partners_trimmed":   trimmed,
+		"passed_total":       passed,
 		"partners_failing":   failing,
 		"partners_silent":    silent,
 		"bad_input_total":    bad,
