@@ -79,6 +79,7 @@ type Mode struct {
 	lapsed    map[id.ID]time.Duration // hellos that timed out: until when an answer is still taken
 	shunned   map[id.ID]time.Duration
 	reqs      map[uint64]*request
+	dropLo    uint64              // requests below it were dropped as passed (dropPassed)
 	failed    map[uint64]*partner // the partner a request last timed out at
 	start     uint64              // first chunk to play (viewer); valid if chosen
 	chosen    bool

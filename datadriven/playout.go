@@ -38,8 +38,13 @@ func (m *Mode) passed(p *partner, seq uint64) bool {
 
 // dropPassed forgets requests for chunks this node's player has passed:
 // they free their partners' request slots at once, without counting
-// against them.
+// against them. schedule calls it on every notice, so it looks at the
+// requests only when the player has moved on since the last look.
 func (m *Mode) dropPassed(lo uint64) {
+	if lo <= m.dropLo {
+		return
+	}
+	m.dropLo = lo
 	for seq, r := range m.reqs {
 		if seq < lo {
 			r.timer.Stop()

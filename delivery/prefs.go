@@ -86,11 +86,18 @@ func Lag(name string, d time.Duration) time.Duration {
 // leaves the lag to the mode (0), the mode's LagPerDecade is added for
 // every tenfold size exceeds LagBaseSize.
 func LagFor(name string, d time.Duration, size float64) time.Duration {
-	lag := Lag(name, d)
-	if d != 0 || lag == 0 || size <= LagBaseSize {
-		return lag
+	if d != 0 {
+		return Lag(name, d)
 	}
-	return lag + time.Duration(float64(preferences(name).LagPerDecade)*math.Log10(size/LagBaseSize))
+	return preferences(name).lagFor(size)
+}
+
+// lagFor is the mode's own lag in an overlay of about size nodes.
+func (p Preferences) lagFor(size float64) time.Duration {
+	if p.Lag == 0 || size <= LagBaseSize {
+		return p.Lag
+	}
+	return p.Lag + time.Duration(float64(p.LagPerDecade)*math.Log10(size/LagBaseSize))
 }
 
 // MaxLagFor is the most a viewer of the named mode may raise its lag to
@@ -110,5 +117,5 @@ func MaxLagFor(name string, target, d time.Duration, size float64) time.Duration
 	if p.MaxLag <= p.Lag {
 		return 0
 	}
-	return LagFor(name, 0, size) + p.MaxLag - p.Lag
+	return p.lagFor(size) + p.MaxLag - p.Lag
 }

@@ -194,14 +194,7 @@ func (s *Scenario) Validate() error {
 	s.LatencyMs = float64(s.Latency) / 1e6
 	s.ChunkMs = float64(s.Chunk) / 1e6
 	s.StartupMs = float64(s.Startup) / 1e6
-	s.TargetLagMs = float64(s.TargetLag) / 1e6
-	if s.TargetLag < 0 {
-		s.TargetLagMs = -1
-	}
-	s.MaxLagMs = float64(s.MaxLag) / 1e6
-	if s.MaxLag < 0 {
-		s.MaxLagMs = -1
-	}
+	s.TargetLagMs, s.MaxLagMs = lagJSON(s.TargetLag), lagJSON(s.MaxLag)
 	s.JoinIntervalS = s.JoinInterval.Seconds()
 	s.TuneInS = s.TuneInTime().Seconds()
 	return nil
@@ -234,4 +227,13 @@ func (s *Scenario) RMax() float64 {
 		sum += c.Mult * float64(s.Rate) * c.Percent / 100 * float64(s.Viewers)
 	}
 	return math.Min(us, sum/float64(s.Viewers))
+}
+
+// lagJSON is a target or maximum lag as the scenario's JSON gives it: ms,
+// 0 for each mode's own, -1 for off.
+func lagJSON(d time.Duration) float64 {
+	if d < 0 {
+		return -1
+	}
+	return float64(d) / 1e6
 }
