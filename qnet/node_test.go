@@ -96,11 +96,14 @@ func TestConnectionReuse(t *testing.T) {
 	if sa.ConnsOpen != 1 || sb.ConnsOpen != 1 {
 		t.Errorf("connections open: a %d, b %d", sa.ConnsOpen, sb.ConnsOpen)
 	}
+	a.stop(t)
+	b.stop(t)
+	// A sender counts its frames once its write returns, which may be
+	// after the receiver has them: count after both stopped.
+	sa, sb = a.Stats(), b.Stats()
 	if sa.FramesSent != count || sb.FramesReceived != count || sa.FramesReceived != count {
 		t.Errorf("frames: a %+v, b %+v", sa, sb)
 	}
-	a.stop(t)
-	b.stop(t)
 	checkGoroutines(t, base)
 }
 

@@ -5,17 +5,35 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/net/ipv4"
 )
+
+// shimSlack is how early the shim may write a packet: when it wakes to
+// write the packets due, it also writes those due within this, so that
+// packets leave in batches (one system call) and the shim wakes less.
+const shimSlack = time.Millisecond
+
+// shimBatch bounds the packets written with one system call.
+const shimBatch = 64
 
 // shimConn wraps a node's UDP socket and emulates a WAN link on the send
 // side: packets are dropped with probability Loss, wait their turn on an
 // uplink of Rate bits/s, and are written Latency (plus jitter) later. One
-// goroutine writes the packets due, from a heap ordered by due time.
+// goroutine writes the packets due, from a heap ordered by due time, in
+// batches.
+//
+// It offers quic-go what a *net.UDPConn does (batched reads, ECN and
+// segmentation offload through control messages), so that quic-go keeps
+// its fast paths: reads go to the socket directly, and a segmented write
+// is split into its packets, each emulated on its own.
 type shimConn struct {
 	net.PacketConn
-	cfg Shim
-	udp *net.UDPConn
+	cfg   Shim
+	udp   *net.UDPConn
+	batch *ipv4.PacketConn // the same socket, for batched reads and writes
 
 	mu     sync.Mutex
 	rng    *rand.Rand
@@ -23,6 +41,9 @@ type shimConn struct {
 	seq    uint64
 	free   time.Time // when the uplink finishes its current backlog
 	closed bool
+	// wakeAt is when the writer wakes on its own; a packet due before it
+	// must wake it. Zero: the writer is awake.
+	wakeAt time.Time
 
 	wake chan struct{}
 	done chan struct{}
@@ -33,6 +54,7 @@ type packet struct {
 	due  time.Time
 	seq  uint64 // keeps equal due times in send order
 	data []byte
+	oob  []byte // control messages to write with it (ECN), or nil
 	to   net.Addr
 }
 
@@ -60,6 +82,7 @@ func newShim(udp *net.UDPConn, cfg Shim) *shimConn {
 		PacketConn: udp,
 		cfg:        cfg,
 		udp:        udp,
+		batch:      ipv4.NewPacketConn(udp),
 		rng:        rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
 		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
@@ -72,15 +95,62 @@ func newShim(udp *net.UDPConn, cfg Shim) *shimConn {
 // WriteTo schedules p for sending; it never blocks. A dropped packet is
 // reported as written, as a lossy network would.
 func (s *shimConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	return s.schedule(p, 0, nil, addr)
+}
+
+// WriteMsgUDP schedules b for sending with the control messages in oob. If
+// oob asks for segmentation offload, b holds several packets of that size
+// (the last may be shorter), and each is scheduled on its own.
+func (s *shimConn) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (n, oobn int, err error) {
+	seg, rest := splitSegment(oob)
+	if _, err := s.schedule(b, seg, rest, addr); err != nil {
+		return 0, 0, err
+	}
+	return len(b), len(oob), nil
+}
+
+// schedule queues the packets of b (one, or b cut into seg-byte packets if
+// seg > 0), and wakes the writer if one falls due before it would wake.
+func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, error) {
+	if seg <= 0 {
+		seg = len(b)
+	}
 	now := time.Now()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return 0, net.ErrClosed
 	}
+	wake := false
+	for off := 0; off < len(b) || off == 0; off += seg {
+		end := min(off+seg, len(b))
+		if due, ok := s.admit(now, end-off, addr); ok {
+			s.seq++
+			heap.Push(&s.q, packet{due: due, seq: s.seq, data: copyPacket(b[off:end]), oob: copyOOB(oob), to: addr})
+			if !s.wakeAt.IsZero() && due.Before(s.wakeAt) {
+				wake = true
+			}
+		}
+		if len(b) == 0 {
+			break
+		}
+	}
+	s.mu.Unlock()
+	if wake {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	return len(b), nil
+}
+
+// admit draws a packet of size bytes against loss and the uplink and
+// returns when it is due at its destination, or false if it is dropped.
+// s.mu is held.
+func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, bool) {
 	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
-		s.mu.Unlock()
-		return len(p), nil
+		return time.Time{}, false
 	}
 	depart := now
 	if s.cfg.Rate > 0 {
@@ -89,10 +159,9 @@ func (s *shimConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 			start = s.free
 		}
 		if s.cfg.QueueDelay > 0 && start.Sub(now) > s.cfg.QueueDelay {
-			s.mu.Unlock()
-			return len(p), nil // tail drop: the uplink buffer is full
+			return time.Time{}, false // tail drop: the uplink buffer is full
 		}
-		depart = start.Add(time.Duration(int64(len(p)) * 8 * int64(time.Second) / s.cfg.Rate))
+		depart = start.Add(time.Duration(int64(size) * 8 * int64(time.Second) / s.cfg.Rate))
 		s.free = depart
 	}
 	lat := s.cfg.Latency
@@ -102,14 +171,7 @@ func (s *shimConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if s.cfg.Jitter > 0 {
 		lat += time.Duration(s.rng.Int64N(int64(s.cfg.Jitter)))
 	}
-	s.seq++
-	heap.Push(&s.q, packet{due: depart.Add(lat), seq: s.seq, data: copyPacket(p), to: addr})
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-	return len(p), nil
+	return depart.Add(lat), true
 }
 
 // backlog is how long a packet written now would wait for the uplink (0
@@ -132,24 +194,28 @@ func (s *shimConn) run() {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	var due []packet
+	msgs := make([]ipv4.Message, 0, shimBatch)
 	for {
 		s.mu.Lock()
 		due = due[:0]
 		now := time.Now()
-		for s.q.Len() > 0 && !s.q[0].due.After(now) {
+		cut := now.Add(shimSlack)
+		for s.q.Len() > 0 && !s.q[0].due.After(cut) && len(due) < shimBatch {
 			due = append(due, heap.Pop(&s.q).(packet))
 		}
 		wait := time.Duration(-1)
-		if s.q.Len() > 0 {
-			wait = s.q[0].due.Sub(now)
+		s.wakeAt = time.Time{}
+		if len(due) == 0 {
+			s.wakeAt = now.Add(time.Hour)
+			if s.q.Len() > 0 {
+				wait = s.q[0].due.Sub(now)
+				s.wakeAt = s.q[0].due
+			}
 		}
 		s.mu.Unlock()
-		for i, p := range due {
-			s.udp.WriteTo(p.data, p.to)
-			freePacket(p.data)
-			due[i] = packet{}
-		}
 		if len(due) > 0 {
+			msgs = s.write(due, msgs)
+			clear(due)
 			continue
 		}
 		var timeout <-chan time.Time
@@ -164,6 +230,43 @@ func (s *shimConn) run() {
 		case <-timeout:
 		}
 	}
+}
+
+// write sends pkts with as few system calls as it can, frees their
+// buffers, and returns msgs for reuse. Packets the socket refuses are lost,
+// as on a network.
+func (s *shimConn) write(pkts []packet, msgs []ipv4.Message) []ipv4.Message {
+	msgs = msgs[:0]
+	for _, p := range pkts {
+		msgs = append(msgs, ipv4.Message{Buffers: [][]byte{p.data}, OOB: p.oob, Addr: p.to})
+	}
+	for sent := 0; sent < len(msgs); {
+		n, err := s.batch.WriteBatch(msgs[sent:], 0)
+		if err != nil || n <= 0 {
+			sent++ // skip the packet the socket refused
+			continue
+		}
+		sent += n
+	}
+	for _, p := range pkts {
+		freePacket(p.data)
+	}
+	clear(msgs)
+	return msgs[:0]
+}
+
+// SyscallConn returns the socket's raw connection (quic-go sets socket
+// options through it).
+func (s *shimConn) SyscallConn() (syscall.RawConn, error) { return s.udp.SyscallConn() }
+
+// ReadMsgUDP reads one packet and its control messages from the socket.
+func (s *shimConn) ReadMsgUDP(b, oob []byte) (n, oobn, flags int, addr *net.UDPAddr, err error) {
+	return s.udp.ReadMsgUDP(b, oob)
+}
+
+// ReadBatch reads several packets from the socket with one system call.
+func (s *shimConn) ReadBatch(ms []ipv4.Message, flags int) (int, error) {
+	return s.batch.ReadBatch(ms, flags)
 }
 
 // SetReadBuffer sets the socket's receive buffer (quic-go asks for it).
@@ -188,9 +291,13 @@ func (s *shimConn) Close() error {
 	pending := s.q
 	s.q = nil
 	s.mu.Unlock()
+	var msgs []ipv4.Message
 	for pending.Len() > 0 {
-		p := heap.Pop(&pending).(packet)
-		s.udp.WriteTo(p.data, p.to)
+		var pkts []packet
+		for pending.Len() > 0 && len(pkts) < shimBatch {
+			pkts = append(pkts, heap.Pop(&pending).(packet))
+		}
+		msgs = s.write(pkts, msgs)
 	}
 	return s.udp.Close()
 }
@@ -215,4 +322,12 @@ func freePacket(p []byte) {
 	if cap(p) == packetBufSize {
 		packetPool.Put((*[packetBufSize]byte)(p[:packetBufSize]))
 	}
+}
+
+// copyOOB returns a copy of oob, or nil if it is empty.
+func copyOOB(oob []byte) []byte {
+	if len(oob) == 0 {
+		return nil
+	}
+	return append([]byte(nil), oob...)
 }

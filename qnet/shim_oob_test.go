@@ -1,0 +1,68 @@
+//go:build linux
+
+package qnet
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// segmentOOB is the control message asking for segmentation offload.
+func segmentOOB(size uint16) []byte {
+	b := make([]byte, unix.CmsgSpace(2))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+	h.Level, h.Type = unix.IPPROTO_UDP, unix.UDP_SEGMENT
+	h.SetLen(unix.CmsgLen(2))
+	binary.NativeEndian.PutUint16(b[unix.CmsgLen(0):], size)
+	return b
+}
+
+// A segmented write (as quic-go makes when it sees offload on the socket)
+// leaves the shim as separate packets of the segment size, in order.
+func TestShimSplitsSegmentedWrite(t *testing.T) {
+	s, b := shimPair(t, Shim{Latency: time.Millisecond})
+	defer s.Close()
+	payload := make([]byte, 2*1000+300)
+	for i := range payload {
+		payload[i] = byte(i / 1000)
+	}
+	n, _, err := s.WriteMsgUDP(payload, segmentOOB(1000), b.LocalAddr().(*net.UDPAddr))
+	if err != nil || n != len(payload) {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	b.SetReadDeadline(time.Now().Add(waitLong))
+	buf := make([]byte, 2000)
+	for i, want := range []int{1000, 1000, 300} {
+		n, _, err := b.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want || !bytes.Equal(buf[:n], payload[i*1000:i*1000+want]) {
+			t.Fatalf("packet %d: %d bytes, want %d of segment %d", i, n, want, i)
+		}
+	}
+}
+
+func TestSplitSegmentKeepsOtherMessages(t *testing.T) {
+	tos := make([]byte, unix.CmsgSpace(4))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&tos[0]))
+	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_TOS
+	h.SetLen(unix.CmsgLen(4))
+	tos[unix.CmsgLen(0)] = 2 // ECT(0)
+	seg, rest := splitSegment(append(segmentOOB(1200), tos...))
+	if seg != 1200 || !bytes.Equal(rest, tos) {
+		t.Fatalf("segment %d, rest %x; want 1200, %x", seg, rest, tos)
+	}
+	if seg, rest := splitSegment(tos); seg != 0 || !bytes.Equal(rest, tos) {
+		t.Fatalf("no offload: segment %d, rest %x", seg, rest)
+	}
+	if seg, rest := splitSegment([]byte{1, 2, 3}); seg != 0 || !bytes.Equal(rest, []byte{1, 2, 3}) {
+		t.Fatalf("malformed: segment %d, rest %x", seg, rest)
+	}
+}
