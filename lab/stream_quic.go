@@ -225,6 +225,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	var viewerBytes, viewerCap float64
 	var payloadDelivered, payloadSent, bytesSent uint64
 	var qtotal qnet.Stats
+	var ovTotal overlay.Stats
 	// Ask every live node at once: under overload an event loop can be
 	// far behind, and one that does not answer in time counts as a viewer
 	// that never got the stream rather than ending the run.
@@ -270,6 +271,8 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 				continue
 			}
 			ss, s = r.ss, r.s
+			ovTotal.HopTimeouts += r.ov.HopTimeouts
+			ovTotal.Deaths += r.ov.Deaths
 			if r.mode != nil {
 				viewerStats = append(viewerStats, r.mode)
 			}
@@ -319,6 +322,8 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	res.Extra["qnet_frames_sent"] = float64(qtotal.FramesSent)
 	res.Extra["qnet_bad_frames"] = float64(qtotal.BadFrames())
 	res.Extra["qnet_dials"] = float64(qtotal.Dials)
+	res.Extra["overlay_hop_timeouts"] = float64(ovTotal.HopTimeouts)
+	res.Extra["overlay_deaths"] = float64(ovTotal.Deaths)
 	if payloadDelivered > 0 {
 		res.CPUNsPerByte = float64(cpuUsed) / float64(payloadDelivered)
 		// Stop the nodes first so the baseline has the machine to itself.
@@ -345,6 +350,7 @@ const statsWait = time.Minute
 // peerReport is what a node reports at the end of a run.
 type peerReport struct {
 	ss   stream.Stats
+	ov   overlay.Stats
 	s    playerStats
 	mode map[string]float64 // a viewer's mode figures
 }
@@ -354,7 +360,7 @@ type peerReport struct {
 func (p *streamPeer) report(viewer bool) chan peerReport {
 	ch := make(chan peerReport, 1)
 	p.q.Do(func() {
-		r := peerReport{ss: p.st.StreamStats()}
+		r := peerReport{ss: p.st.StreamStats(), ov: p.ov.Stats()}
 		if viewer {
 			if pl := p.st.Player(); pl != nil {
 				r.s = playerStats{pl.Stats(), true}

@@ -31,6 +31,7 @@ func (s *Scribe) beat() {
 		}
 		g.children = kept
 		if g.hasParent() && now-g.heard > s.cfg.ParentTimeout {
+			s.stats.ParentTimeouts++
 			s.orphaned(g)
 			s.lose(g, g.heard)
 			if s.groups[g.id] != g {

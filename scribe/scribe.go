@@ -54,6 +54,9 @@ type Stats struct {
 	// Replaced counts silent children whose slot an orphan of theirs
 	// took (see Join.Lost).
 	Replaced uint64
+	// ParentTimeouts counts the parent losses that were silences (the
+	// rest were drops, push-downs and loops).
+	ParentTimeouts uint64
 }
 
 type child struct {
@@ -237,12 +240,23 @@ func (s *Scribe) Create(g id.ID) {
 
 // Join makes this node a member of g and finds it a parent.
 func (s *Scribe) Join(g id.ID) {
+	s.JoinAt(g, id.Ref{})
+}
+
+// JoinAt is Join whose first attempt goes straight to first (the group's
+// top, say), from where the join is handed down to the highest node with
+// room; later attempts take the overlay route. A zero first is Join.
+func (s *Scribe) JoinAt(g id.ID, first id.Ref) {
 	x := s.group(g)
 	if x.member {
 		return
 	}
 	x.member = true
 	if !x.inTree() {
+		if validRef(first) && first.ID != s.self.ID {
+			x.try = append(x.try[:0], first)
+			x.lost = id.Zero
+		}
 		s.tryJoin(x)
 	}
 }

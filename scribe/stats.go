@@ -89,6 +89,7 @@ func (r *RepairClock) AddTo(out map[string]float64) {
 // AddStats adds a node's Scribe and relay counters to its figures.
 func AddStats(out map[string]float64, s Stats, r RelayStats) {
 	out["parent_losses"] = float64(s.ParentLosses)
+	out["parent_timeouts"] = float64(s.ParentTimeouts)
 	out["push_downs"] = float64(s.PushDowns)
 	out["push_ups"] = float64(s.PushUps)
 	out["evictions"] = float64(s.Evictions)
@@ -109,12 +110,13 @@ func AddStats(out map[string]float64, s Stats, r RelayStats) {
 // depth in tree hops from the source over viewers and trees), depth_max,
 // orphans (viewers without a parent in some tree), repair_ms_p95 and,
 // for a forest, interior_disjoint (the share of viewers interior in at
-// most one stripe).
+// most one stripe), and the viewers' totals of their counters (parent
+// losses and timeouts, push-downs and -ups, skipped copies, repairs...).
 func Summarize(viewers []map[string]float64, forest bool) map[string]float64 {
 	out := map[string]float64{}
 	var hops, hopsN, depthMax, orphans, disjoint, n float64
 	var hist [repairBuckets]float64
-	sums := []string{"parent_losses", "push_downs", "evictions", "anycasts", "shed", "nacks", "served", "repaired", "repair_failed", "repairs", "loops", "replaced"}
+	sums := []string{"parent_losses", "parent_timeouts", "push_downs", "push_ups", "skipped", "evictions", "anycasts", "shed", "nacks", "served", "repaired", "repair_failed", "repairs", "loops", "replaced"}
 	for _, v := range viewers {
 		n++
 		if v["hops_n"] > 0 {

@@ -75,7 +75,8 @@ func (c TreeConfig) Validate() error {
 
 // Tree is the "tree" delivery mode: one Scribe tree, rooted at the node
 // responsible for the channel ID and fed by the source, carries every
-// chunk. Each node takes as many children as its upload carries whole
+// chunk. Viewers first ask the source, which hands their joins down to the
+// highest node with room, so the tree fills from the top. Each node takes as many children as its upload carries whole
 // copies of the stream; nodes that upload less than the rate are leaves.
 type Tree struct {
 	cfg   TreeConfig
@@ -146,7 +147,11 @@ func (t *Tree) Start() {
 	}
 	t.sc.SetFeeder(t.h.Source())
 	t.sc.Start()
-	t.sc.Join(t.group)
+	// The first join goes to the source, which hands it down to the
+	// highest node with room: the tree fills from the top, so it stays
+	// shallow and the source's upload is used before viewers' (a join
+	// routed towards the group ID stops at the first member on its way).
+	t.sc.JoinAt(t.group, t.h.Source())
 	t.relay.Start()
 }
 

@@ -164,3 +164,26 @@ func TestTreeRootFailover(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeFillsFromTop: joins go to the source first and are handed down
+// to the highest node with room, so the source's slots fill and the tree
+// is about as shallow as the viewers' uploads allow (40 viewers that feed
+// two children each, under a source that feeds three, fit in four
+// levels).
+func TestTreeFillsFromTop(t *testing.T) {
+	w := newWorld(t, scribe.TreeName, 6, 40, 0, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(20 * time.Second)
+	checkTree(t, w)
+	g := w.Ch.ID()
+	if n := w.Sts[0].Mode().(*scribe.Tree).Scribe().ChildCount(g); n != 3 {
+		t.Errorf("the source feeds %d children, want its 3", n)
+	}
+	deepest := 0
+	for i := 1; i < len(w.Nodes); i++ {
+		deepest = max(deepest, treeOf(w, i).Scribe().Depth(g))
+	}
+	if deepest > 5 {
+		t.Errorf("tree %d levels deep, want at most 5", deepest)
+	}
+}

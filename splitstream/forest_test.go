@@ -211,6 +211,22 @@ func TestForestGrandparentRejoin(t *testing.T) {
 	// A join that names a child the grandparent hears from frees nothing.
 	gs := forestOf(w, gp).Scribe()
 	if kids := gs.Children(g); len(kids) > 0 {
+		// Let the child's next refresh reach the grandparent, so that it
+		// has been heard from lately (it refreshes every RefreshPeriod).
+		kid, refreshed := w.Nodes[index[kids[0].ID]], false
+		w.NW.Trace = func(from, to *sim.Node, m wire.Message, _ int, lost bool) {
+			if _, ok := m.(*scribe.Refresh); ok && from == kid && to == w.Nodes[gp] && !lost {
+				refreshed = true
+			}
+		}
+		for i := 0; i < 100 && !refreshed; i++ {
+			w.NW.RunFor(20 * time.Millisecond)
+		}
+		w.NW.Trace = nil
+		w.NW.RunFor(300 * time.Millisecond) // on its way
+		if !refreshed {
+			t.Fatal("the child never refreshed")
+		}
 		w.Nodes[gp].Do(func() {
 			forestOf(w, gp).Receive(w.Nodes[victim].Self(), &scribe.Join{Group: g, Joiner: w.Nodes[victim].Self(), Lost: kids[0].ID})
 		})
