@@ -85,7 +85,14 @@ type Shim struct {
 	// after another at size/Rate each. Default 0: unlimited.
 	Rate int64
 	// QueueDelay, with Rate, drops a packet that would wait longer than
-	// this for the uplink (a bounded router buffer). Default 200ms.
+	// this for the uplink (a bounded router buffer). Default 1s: a home
+	// router's buffer at a few Mbit/s holds about that much, the
+	// simulator's uplinks hold 10s, and the modes' relays shed copies
+	// themselves beyond 1s of backlog. A forest interior node sends a
+	// stripe's chunk to its children in one burst (about 700 ms of its
+	// uplink at 2x with 16 stripes): behind a 200ms buffer the tail of
+	// each burst was lost, heartbeats waited behind the retransmissions,
+	// and children gave up live parents.
 	QueueDelay time.Duration
 	// Seed seeds the loss and jitter draws. Default 0.
 	Seed uint64
@@ -106,7 +113,7 @@ const (
 	defaultHandshake    = 5 * time.Second
 	defaultWriteTimeout = 10 * time.Second
 	defaultMaxStreams   = 16
-	defaultQueueDelay   = 200 * time.Millisecond
+	defaultQueueDelay   = time.Second
 )
 
 // Receive windows: a connection carries one stream each way, so they
