@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/almcast/alm/qnet"
 )
 
 // UploadClass is a share of viewers with one upload capacity.
@@ -103,6 +105,12 @@ type Scenario struct {
 	LatencyMs    float64       `json:"latency_ms"`
 	Loss         float64       `json:"loss"`
 	Churn        float64       `json:"churn"`
+	// Buffer is how long a packet may wait on a QUIC node's shimmed
+	// uplink before it is dropped (a router's buffer); 0 takes the
+	// shim's default, 1s (qnet.Shim.QueueDelay). The simulator's
+	// uplinks hold 10s. JSON gives the QUIC value used.
+	Buffer   time.Duration `json:"-"`
+	BufferMs float64       `json:"buffer_ms"`
 	// Chunk is the chunk duration; 0 leaves it to each mode (its
 	// delivery.Preferences, else 200ms). Each mode's result says what it
 	// ran with.
@@ -187,11 +195,12 @@ func (s *Scenario) Validate() error {
 		return errors.New("lab: the source needs some upload")
 	case s.Latency < 0 || s.Loss < 0 || s.Loss >= 1 || s.Churn < 0 || s.Churn >= 1:
 		return errors.New("lab: latency, loss or churn out of range")
-	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0:
-		return errors.New("lab: chunk, startup, join interval or tune-in out of range")
+	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0 || s.Buffer < 0:
+		return errors.New("lab: chunk, startup, join interval, tune-in or buffer out of range")
 	}
 	s.DurationS = s.Duration.Seconds()
 	s.LatencyMs = float64(s.Latency) / 1e6
+	s.BufferMs = float64(s.buffer()) / 1e6
 	s.ChunkMs = float64(s.Chunk) / 1e6
 	s.StartupMs = float64(s.Startup) / 1e6
 	s.TargetLagMs, s.MaxLagMs = lagJSON(s.TargetLag), lagJSON(s.MaxLag)
@@ -236,4 +245,12 @@ func lagJSON(d time.Duration) float64 {
 		return -1
 	}
 	return float64(d) / 1e6
+}
+
+// buffer is the QUIC shims' uplink buffer: Buffer, or the shim's default.
+func (s Scenario) buffer() time.Duration {
+	if s.Buffer > 0 {
+		return s.Buffer
+	}
+	return qnet.DefaultQueueDelay
 }

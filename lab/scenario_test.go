@@ -35,3 +35,21 @@ func TestTuneInTime(t *testing.T) {
 		t.Error("a negative tune-in was accepted")
 	}
 }
+
+func TestBufferDefaultAndValidation(t *testing.T) {
+	sc := DefaultScenario()
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if sc.BufferMs != 1000 {
+		t.Errorf("default buffer %v ms, want the shim's 1000", sc.BufferMs)
+	}
+	sc.Buffer = 200 * time.Millisecond
+	if err := sc.Validate(); err != nil || sc.BufferMs != 200 {
+		t.Errorf("buffer 200ms: %v ms, %v", sc.BufferMs, err)
+	}
+	sc.Buffer = -time.Second
+	if err := sc.Validate(); err == nil {
+		t.Error("a negative buffer passed validation")
+	}
+}

@@ -98,6 +98,9 @@ type Shim struct {
 	Seed uint64
 }
 
+// DefaultQueueDelay is Shim.QueueDelay's default.
+const DefaultQueueDelay = time.Second
+
 // Enabled reports whether any emulation is configured.
 func (s Shim) Enabled() bool {
 	return s.Latency != 0 || s.LatencyFor != nil || s.Jitter != 0 || s.Loss != 0 || s.Rate != 0
@@ -113,7 +116,6 @@ const (
 	defaultHandshake    = 5 * time.Second
 	defaultWriteTimeout = 10 * time.Second
 	defaultMaxStreams   = 16
-	defaultQueueDelay   = time.Second
 )
 
 // Receive windows: a connection carries one stream each way, so they
@@ -161,7 +163,7 @@ func (c Config) withDefaults() Config {
 		c.MaxStreams = defaultMaxStreams
 	}
 	if c.Shim.Rate > 0 && c.Shim.QueueDelay == 0 {
-		c.Shim.QueueDelay = defaultQueueDelay
+		c.Shim.QueueDelay = DefaultQueueDelay
 	}
 	return c
 }

@@ -30,6 +30,7 @@ func runDemo(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.Duration, "duration", sc.Duration, "how long each mode streams")
 	modes := fs.String("modes", strings.Join(sc.Modes, ","), "comma-separated delivery modes")
 	fs.DurationVar(&sc.Latency, "latency", sc.Latency, "one-way latency the shims add")
+	fs.DurationVar(&sc.Buffer, "buffer", sc.Buffer, "how long a packet may wait on a node's uplink before it is dropped (default 1s)")
 	srcUp := fs.String("source-upload", "60x", "the source's upload capacity in multiples of the rate")
 	out := fs.String("out", "", "report directory (default: ./alm-demo-TIMESTAMP)")
 	if err := fs.Parse(args); err != nil {

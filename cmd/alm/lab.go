@@ -30,6 +30,7 @@ func runLab(ctx context.Context, args []string) error {
 	upload := fs.String("upload", "2x", "viewers' upload capacity in multiples of the rate: 2x, or shares like 0x:30,1x:50,4x:20")
 	srcUp := fs.String("source-upload", "4x", "the source's upload capacity in multiples of the rate")
 	fs.DurationVar(&sc.Latency, "latency", sc.Latency, "mean one-way latency")
+	fs.DurationVar(&sc.Buffer, "buffer", sc.Buffer, "quic: how long a packet may wait on a node's uplink before it is dropped, a router's buffer (default 1s)")
 	fs.Float64Var(&sc.Loss, "loss", sc.Loss, "fraction of messages lost")
 	fs.Float64Var(&sc.Churn, "churn", sc.Churn, "share of viewers leaving without notice per minute (replaced by new arrivals)")
 	fs.DurationVar(&sc.Chunk, "chunk", sc.Chunk, "chunk duration (default: each mode's own, 50ms for tree and forest, 200ms for the others)")
