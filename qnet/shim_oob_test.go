@@ -59,10 +59,47 @@ func TestSplitSegmentKeepsOtherMessages(t *testing.T) {
 	if seg != 1200 || !bytes.Equal(rest, tos) {
 		t.Fatalf("segment %d, rest %x; want 1200, %x", seg, rest, tos)
 	}
+	if seg, rest := splitSegment(segmentOOB(1452)); seg != 1452 || len(rest) != 0 {
+		t.Fatalf("offload alone: segment %d, rest %x", seg, rest)
+	}
+	if seg, rest := splitSegment(append(append([]byte(nil), tos...), segmentOOB(1000)...)); seg != 1000 || !bytes.Equal(rest, tos) {
+		t.Fatalf("offload after ECN: segment %d, rest %x", seg, rest)
+	}
 	if seg, rest := splitSegment(tos); seg != 0 || !bytes.Equal(rest, tos) {
 		t.Fatalf("no offload: segment %d, rest %x", seg, rest)
 	}
 	if seg, rest := splitSegment([]byte{1, 2, 3}); seg != 0 || !bytes.Equal(rest, []byte{1, 2, 3}) {
 		t.Fatalf("malformed: segment %d, rest %x", seg, rest)
 	}
+}
+
+func BenchmarkSplitSegment(b *testing.B) {
+	tos := make([]byte, unix.CmsgSpace(4))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&tos[0]))
+	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_TOS
+	h.SetLen(unix.CmsgLen(4))
+	oob := append(segmentOOB(1200), tos...)
+	b.ReportAllocs()
+	for b.Loop() {
+		splitSegment(oob)
+	}
+}
+
+// FuzzSplitSegment: any control bytes give a segment size and the rest
+// without panicking, and the rest never grows.
+func FuzzSplitSegment(f *testing.F) {
+	tos := make([]byte, unix.CmsgSpace(4))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&tos[0]))
+	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_TOS
+	h.SetLen(unix.CmsgLen(4))
+	f.Add(segmentOOB(1200))
+	f.Add(append(segmentOOB(1200), tos...))
+	f.Add(append(append([]byte(nil), tos...), segmentOOB(1000)...))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, oob []byte) {
+		seg, rest := splitSegment(oob)
+		if seg < 0 || len(rest) > len(oob) {
+			t.Fatalf("segment %d, %d bytes left of %d", seg, len(rest), len(oob))
+		}
+	})
 }
