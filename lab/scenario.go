@@ -134,9 +134,8 @@ type Scenario struct {
 	JoinInterval  time.Duration `json:"-"`
 	JoinIntervalS float64       `json:"join_interval_s"`
 	// TuneIn is how long the audience takes to start watching once the
-	// stream starts, viewers evenly spread over it (simulator; over QUIC
-	// every viewer starts at once); 0 takes the default, TuneInTime. JSON
-	// gives the time used.
+	// stream starts, viewers evenly spread over it; 0 takes the default,
+	// TuneInTime. JSON gives the time used.
 	TuneIn  time.Duration `json:"-"`
 	TuneInS float64       `json:"tune_in_s"`
 }
@@ -149,10 +148,17 @@ type Scenario struct {
 const TuneInRate = 1000
 
 // TuneInTime is the tune-in time: TuneIn if set, else one second per
-// TuneInRate viewers, at least one second.
+// TuneInRate viewers, at least one second. Over QUIC the default is the
+// join interval per viewer, at least one second: every viewer starting
+// its trees or partnerships within a second sets up thousands of
+// connections at once, which two cores take seconds to handshake (200
+// forest viewers: twice the push-downs and live parents given up).
 func (s *Scenario) TuneInTime() time.Duration {
 	if s.TuneIn > 0 {
 		return s.TuneIn
+	}
+	if s.Net == "quic" {
+		return max(time.Second, time.Duration(s.Viewers)*s.JoinInterval)
 	}
 	if s.Viewers <= TuneInRate {
 		return time.Second

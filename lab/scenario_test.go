@@ -53,3 +53,22 @@ func TestBufferDefaultAndValidation(t *testing.T) {
 		t.Error("a negative buffer passed validation")
 	}
 }
+
+func TestTuneInTimeQUIC(t *testing.T) {
+	sc := DefaultScenario()
+	sc.Net, sc.JoinInterval = "quic", 20*time.Millisecond
+	for _, c := range []struct {
+		viewers int
+		set     time.Duration
+		want    time.Duration
+	}{
+		{10, 0, time.Second},
+		{200, 0, 4 * time.Second},
+		{200, 500 * time.Millisecond, 500 * time.Millisecond},
+	} {
+		sc.Viewers, sc.TuneIn = c.viewers, c.set
+		if got := sc.TuneInTime(); got != c.want {
+			t.Errorf("%d viewers, tune-in %v: %v, want %v", c.viewers, c.set, got, c.want)
+		}
+	}
+}

@@ -186,11 +186,18 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	if bErr != nil {
 		return res, fmt.Errorf("lab: start source: %w", bErr)
 	}
-	for _, p := range peers[1:] {
+	cpuStart := cpuTime()
+	// The audience tunes in spread over the tune-in time.
+	gap := sc.TuneInTime() / time.Duration(max(1, len(peers)-1))
+	for i, p := range peers[1:] {
+		if i > 0 {
+			if err := waitCtx(ctx, gap); err != nil {
+				return res, err
+			}
+		}
 		p.watch = time.Now()
 		p.q.Do(p.st.Watch)
 	}
-	cpuStart := cpuTime()
 	// Run, with churn once a second.
 	owed := 0.0
 	for t := time.Second; t <= sc.Duration; t += time.Second {

@@ -38,7 +38,7 @@ func runLab(ctx context.Context, args []string) error {
 	targetLag := fs.String("target-lag", "auto", "playback lag players aim for: auto (each mode's own: 1.5s for forest, 2.7s for mesh, both longer in audiences beyond 2,000; none for tree and direct), off (buffer --startup after the first chunk) or a duration")
 	maxLag := fs.String("max-lag", "auto", "most a player may raise its lag to when chunks keep coming late (a rebuffering): auto (each mode's own with --target-lag auto: 3s for forest, 4s for mesh, none for tree and direct; else none), off or a duration")
 	fs.DurationVar(&sc.JoinInterval, "join-interval", sc.JoinInterval, "gap between viewers joining the overlay before the stream starts (over QUIC a viewer also waits while 8 others are still joining)")
-	fs.DurationVar(&sc.TuneIn, "tune-in", sc.TuneIn, fmt.Sprintf("sim: time over which the viewers start watching once the stream starts (default: 1s, or 1s per %d viewers in larger audiences)", lab.TuneInRate))
+	fs.DurationVar(&sc.TuneIn, "tune-in", sc.TuneIn, fmt.Sprintf("time over which the viewers start watching once the stream starts (default: sim 1s, or 1s per %d viewers in larger audiences; quic the join interval per viewer, at least 1s)", lab.TuneInRate))
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	reportDir := fs.String("report", "", "also write an HTML report with plots, and results.json, into this directory")
 	rates := fs.String("rates", "", "sweep the stream rate: fractions of rmax like 0.5,0.7,0.9,1.0 (all ≤ 10, no unit) or bit rates like 500k,1M; upload capacities stay those at --rate")
