@@ -369,12 +369,19 @@ const statsWait = time.Minute
 // joining.
 const maxJoining = 8
 
+// maxJoinWait is how long a viewer still joining holds the next ones
+// back; its join may have failed (it goes on retrying on its own).
+const maxJoinWait = 30 * time.Second
+
 // stillJoining returns the peers of joining that have not finished joining
 // the overlay (a peer that does not answer within a tick counts as still
-// joining).
+// joining), leaving out those that have tried for maxJoinWait.
 func stillJoining(joining []*streamPeer) []*streamPeer {
 	kept := joining[:0]
 	for _, p := range joining {
+		if time.Since(p.born) > maxJoinWait {
+			continue
+		}
 		if done, ok := ask(p, 20*time.Millisecond, p.ov.Joined); !ok || !done {
 			kept = append(kept, p)
 		}
