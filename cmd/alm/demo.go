@@ -58,7 +58,7 @@ func runDemo(ctx context.Context, args []string) error {
 		one := sc
 		one.Modes = []string{m}
 		done := make(chan struct{})
-		go progress(done, fmt.Sprintf("[%d/%d] %s", i+1, len(sc.Modes), m), sc.Duration+2*sc.JoinInterval*time.Duration(sc.Viewers)+8*time.Second)
+		go progress(done, fmt.Sprintf("[%d/%d] %s", i+1, len(sc.Modes), m), sc.Duration+2*sc.JoinInterval*time.Duration(sc.Viewers)+sc.TuneInTime()+8*time.Second)
 		r, err := lab.RunStream(ctx, one)
 		close(done)
 		if err != nil {
