@@ -111,9 +111,10 @@ func (s *shimConn) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (n, oobn int, e
 
 // schedule queues the packets of b (one, or b cut into seg-byte packets if
 // seg > 0), and wakes the writer if one falls due before it would wake.
+// An empty b is one empty packet.
 func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, error) {
-	if seg <= 0 {
-		seg = len(b)
+	if seg <= 0 || seg > len(b) {
+		seg = max(len(b), 1)
 	}
 	now := time.Now()
 	s.mu.Lock()
@@ -122,7 +123,7 @@ func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, 
 		return 0, net.ErrClosed
 	}
 	wake := false
-	for off := 0; off < len(b) || off == 0; off += seg {
+	for off := 0; off == 0 || off < len(b); off += seg {
 		end := min(off+seg, len(b))
 		if due, ok := s.admit(now, end-off, addr); ok {
 			s.seq++
@@ -130,9 +131,6 @@ func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, 
 			if !s.wakeAt.IsZero() && due.Before(s.wakeAt) {
 				wake = true
 			}
-		}
-		if len(b) == 0 {
-			break
 		}
 	}
 	s.mu.Unlock()
