@@ -254,7 +254,7 @@ func lagJSON(d time.Duration) float64 {
 }
 
 // buffer is the QUIC shims' uplink buffer: Buffer, or the shim's default.
-func (s Scenario) buffer() time.Duration {
+func (s *Scenario) buffer() time.Duration {
 	if s.Buffer > 0 {
 		return s.Buffer
 	}

@@ -54,7 +54,7 @@ type packet struct {
 	due  time.Time
 	seq  uint64 // keeps equal due times in send order
 	data []byte
-	oob  []byte // control messages to write with it (ECN), or nil
+	oob  []byte // control messages to write with it (ECN), or nil; shared, never changed
 	to   net.Addr
 }
 
@@ -123,11 +123,12 @@ func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, 
 		return 0, net.ErrClosed
 	}
 	wake := false
+	oob = copyOOB(oob) // one copy, shared by the write's packets
 	for off := 0; off == 0 || off < len(b); off += seg {
 		end := min(off+seg, len(b))
 		if due, ok := s.admit(now, end-off, addr); ok {
 			s.seq++
-			heap.Push(&s.q, packet{due: due, seq: s.seq, data: copyPacket(b[off:end]), oob: copyOOB(oob), to: addr})
+			heap.Push(&s.q, packet{due: due, seq: s.seq, data: copyPacket(b[off:end]), oob: oob, to: addr})
 			if !s.wakeAt.IsZero() && due.Before(s.wakeAt) {
 				wake = true
 			}
@@ -192,7 +193,7 @@ func (s *shimConn) run() {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	var due []packet
-	msgs := make([]ipv4.Message, 0, shimBatch)
+	msgs := newMessages()
 	for {
 		s.mu.Lock()
 		due = due[:0]
@@ -212,7 +213,7 @@ func (s *shimConn) run() {
 		}
 		s.mu.Unlock()
 		if len(due) > 0 {
-			msgs = s.write(due, msgs)
+			s.write(due, msgs)
 			clear(due)
 			continue
 		}
@@ -230,27 +231,36 @@ func (s *shimConn) run() {
 	}
 }
 
-// write sends pkts with as few system calls as it can, frees their
-// buffers, and returns msgs for reuse. Packets the socket refuses are lost,
-// as on a network.
-func (s *shimConn) write(pkts []packet, msgs []ipv4.Message) []ipv4.Message {
-	msgs = msgs[:0]
-	for _, p := range pkts {
-		msgs = append(msgs, ipv4.Message{Buffers: [][]byte{p.data}, OOB: p.oob, Addr: p.to})
+// newMessages returns shimBatch messages of one buffer each, for write.
+func newMessages() []ipv4.Message {
+	ms := make([]ipv4.Message, shimBatch)
+	for i := range ms {
+		ms[i].Buffers = make([][]byte, 1)
 	}
-	for sent := 0; sent < len(msgs); {
-		n, err := s.batch.WriteBatch(msgs[sent:], 0)
+	return ms
+}
+
+// write sends pkts (at most shimBatch) with as few system calls as it can
+// through msgs (from newMessages, so that writing allocates nothing) and
+// frees their buffers. Packets the socket refuses are lost, as on a
+// network.
+func (s *shimConn) write(pkts []packet, msgs []ipv4.Message) {
+	ms := msgs[:len(pkts)]
+	for i, p := range pkts {
+		ms[i].Buffers[0], ms[i].OOB, ms[i].Addr = p.data, p.oob, p.to
+	}
+	for sent := 0; sent < len(ms); {
+		n, err := s.batch.WriteBatch(ms[sent:], 0)
 		if err != nil || n <= 0 {
 			sent++ // skip the packet the socket refused
 			continue
 		}
 		sent += n
 	}
-	for _, p := range pkts {
+	for i, p := range pkts {
 		freePacket(p.data)
+		ms[i].Buffers[0], ms[i].OOB, ms[i].Addr = nil, nil, nil
 	}
-	clear(msgs)
-	return msgs[:0]
 }
 
 // SyscallConn returns the socket's raw connection (quic-go sets socket
@@ -289,13 +299,13 @@ func (s *shimConn) Close() error {
 	pending := s.q
 	s.q = nil
 	s.mu.Unlock()
-	var msgs []ipv4.Message
+	msgs := newMessages()
 	for pending.Len() > 0 {
 		var pkts []packet
 		for pending.Len() > 0 && len(pkts) < shimBatch {
 			pkts = append(pkts, heap.Pop(&pending).(packet))
 		}
-		msgs = s.write(pkts, msgs)
+		s.write(pkts, msgs)
 	}
 	return s.udp.Close()
 }

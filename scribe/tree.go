@@ -75,9 +75,10 @@ func (c TreeConfig) Validate() error {
 
 // Tree is the "tree" delivery mode: one Scribe tree, rooted at the node
 // responsible for the channel ID and fed by the source, carries every
-// chunk. Viewers first ask the source, which hands their joins down to the
-// highest node with room, so the tree fills from the top. Each node takes as many children as its upload carries whole
-// copies of the stream; nodes that upload less than the rate are leaves.
+// chunk. Viewers first ask the source, which hands their joins down to
+// the highest node with room, so the tree fills from the top. Each node
+// takes as many children as its upload carries whole copies of the
+// stream; nodes that upload less than the rate are leaves.
 type Tree struct {
 	cfg   TreeConfig
 	h     delivery.Host
