@@ -23,6 +23,16 @@ func segmentOOB(size uint16) []byte {
 	return b
 }
 
+// tosOOB is an IP_TOS control message marking ECT(0), as quic-go adds.
+func tosOOB() []byte {
+	b := make([]byte, unix.CmsgSpace(4))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_TOS
+	h.SetLen(unix.CmsgLen(4))
+	b[unix.CmsgLen(0)] = 2 // ECT(0)
+	return b
+}
+
 // A segmented write (as quic-go makes when it sees offload on the socket)
 // leaves the shim as separate packets of the segment size, in order.
 func TestShimSplitsSegmentedWrite(t *testing.T) {
@@ -50,11 +60,7 @@ func TestShimSplitsSegmentedWrite(t *testing.T) {
 }
 
 func TestSplitSegmentKeepsOtherMessages(t *testing.T) {
-	tos := make([]byte, unix.CmsgSpace(4))
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&tos[0]))
-	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_TOS
-	h.SetLen(unix.CmsgLen(4))
-	tos[unix.CmsgLen(0)] = 2 // ECT(0)
+	tos := tosOOB()
 	seg, rest := splitSegment(append(segmentOOB(1200), tos...))
 	if seg != 1200 || !bytes.Equal(rest, tos) {
 		t.Fatalf("segment %d, rest %x; want 1200, %x", seg, rest, tos)
@@ -74,10 +80,7 @@ func TestSplitSegmentKeepsOtherMessages(t *testing.T) {
 }
 
 func BenchmarkSplitSegment(b *testing.B) {
-	tos := make([]byte, unix.CmsgSpace(4))
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&tos[0]))
-	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_TOS
-	h.SetLen(unix.CmsgLen(4))
+	tos := tosOOB()
 	oob := append(segmentOOB(1200), tos...)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -88,10 +91,7 @@ func BenchmarkSplitSegment(b *testing.B) {
 // FuzzSplitSegment: any control bytes give a segment size and the rest
 // without panicking, and the rest never grows.
 func FuzzSplitSegment(f *testing.F) {
-	tos := make([]byte, unix.CmsgSpace(4))
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&tos[0]))
-	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_TOS
-	h.SetLen(unix.CmsgLen(4))
+	tos := tosOOB()
 	f.Add(segmentOOB(1200))
 	f.Add(append(segmentOOB(1200), tos...))
 	f.Add(append(append([]byte(nil), tos...), segmentOOB(1000)...))
