@@ -29,6 +29,7 @@ func TestLeafAimsLater(t *testing.T) {
 		}
 		r.m.dur, r.m.chosen = 0, false // before the first chunk
 		for _, p := range r.m.partners {
+			p.next = 105 // playing: no crowd, so no StartBack bound
 			for s := uint64(100); s <= 110; s++ {
 				p.m.Set(s)
 			}

@@ -110,6 +110,7 @@ func TestStartChunkAimsAtStartLag(t *testing.T) {
 	// about 0.15s to fetch, start at the chunk 2.05s old: 104.
 	r.m.clock0 = Clock{Seq: 100, Time: int64(now - 3*time.Second), Dur: int64(200 * time.Millisecond)}
 	for _, p := range r.m.partners {
+		p.next = 105 // playing: no crowd, so no StartBack bound
 		for s := uint64(100); s <= 110; s++ {
 			p.m.Set(s)
 		}

@@ -82,7 +82,8 @@ func (m *Mode) low() (uint64, bool) {
 // playback lags the source by about StartLag (or the player's target
 // lag): the player's lag is its buffer after the first chunk plus that
 // chunk's age, so an older first chunk buys time for the chunks after
-// it, which partners already hold. Otherwise it is the newest chunk half
+// it, which partners already hold; but no more than StartBack chunks
+// behind the newest, which would all have to be pulled at once. Otherwise it is the newest chunk half
 // its partners hold, less StartBehind.
 func (m *Mode) chooseStart() bool {
 	var newest []uint64
@@ -136,6 +137,9 @@ func (m *Mode) timedStart(top uint64, need int) (uint64, bool) {
 	if top >= uint64(m.cfg.Window) {
 		s = max(s, top-uint64(m.cfg.Window)+1)
 	}
+	if back := uint64(m.cfg.StartBack); top >= back && !m.settled() {
+		s = max(s, top-back)
+	}
 	if s > top {
 		return top, true // nothing that young yet: the newest there is
 	}
@@ -153,6 +157,19 @@ func (m *Mode) timedStart(top uint64, need int) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// settled reports whether at least half the node's partners are playing:
+// it joins an established swarm, whose buffers can spare a backlog, not
+// a crowd tuning in with it (see Config.StartBack).
+func (m *Mode) settled() bool {
+	playing := 0
+	for _, p := range m.partners {
+		if p.next > 0 {
+			playing++
+		}
+	}
+	return 2*playing >= len(m.partners)
 }
 
 // fetchTime is about how long fetching the first chunk takes.

@@ -94,3 +94,32 @@ func TestDeadlineOrderWithPlayer(t *testing.T) {
 		t.Fatalf("deadline order broken: %v", cs)
 	}
 }
+
+// TestStartBackBoundsCrowdStart: a viewer whose partners are not playing
+// yet (a crowd tuning in together) starts at most StartBack chunks behind
+// the newest they hold; one joining partners that play starts as far
+// back as StartLag asks.
+func TestStartBackBoundsCrowdStart(t *testing.T) {
+	cfg := DefaultConfig()
+	r := newRigWith(t, *noPush(&cfg), 4, func(h *fakeHost) { h.startup = 400 * time.Millisecond })
+	now := r.m.e.Now()
+	dur := 200 * time.Millisecond
+	// Chunk 50 begins now; partners hold 30 to 45.
+	r.m.clock0 = Clock{Seq: 50, Time: int64(now), Dur: int64(dur)}
+	for _, p := range r.m.partners {
+		for s := uint64(30); s <= 45; s++ {
+			p.m.Set(s)
+		}
+	}
+	if s, ok := r.m.timedStart(45, 2); !ok || s != 45-uint64(cfg.StartBack) {
+		t.Errorf("crowd: start %d (%v), want %d", s, ok, 45-cfg.StartBack)
+	}
+	for _, p := range r.m.partners[:2] {
+		p.next, p.nextAt = 40, now
+	}
+	// StartLag 2.7s less the startup delay and fetch time: a chunk 2.15s
+	// old, 10 chunks back.
+	if s, ok := r.m.timedStart(45, 2); !ok || s != 40 {
+		t.Errorf("settled: start %d (%v), want 40", s, ok)
+	}
+}

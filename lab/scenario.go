@@ -138,6 +138,14 @@ type Scenario struct {
 	// TuneInTime. JSON gives the time used.
 	TuneIn  time.Duration `json:"-"`
 	TuneInS float64       `json:"tune_in_s"`
+	// Lead is how long the stream runs before the audience starts to tune
+	// in (0: the audience tunes in as the stream starts, as before). With
+	// a lead, viewers join a running stream, as they mostly do: chunks
+	// older than a startup buffer already exist, and a mode may fetch
+	// them. The run lasts Lead plus Duration; churn starts with the
+	// audience.
+	Lead  time.Duration `json:"-"`
+	LeadS float64       `json:"lead_s"`
 }
 
 // TuneInRate is how many viewers per second start watching by default in
@@ -201,8 +209,8 @@ func (s *Scenario) Validate() error {
 		return errors.New("lab: the source needs some upload")
 	case s.Latency < 0 || s.Loss < 0 || s.Loss >= 1 || s.Churn < 0 || s.Churn >= 1:
 		return errors.New("lab: latency, loss or churn out of range")
-	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0 || s.Buffer < 0:
-		return errors.New("lab: chunk, startup, join interval, tune-in or buffer out of range")
+	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0 || s.Buffer < 0 || s.Lead < 0:
+		return errors.New("lab: chunk, startup, join interval, tune-in, buffer or lead out of range")
 	}
 	s.DurationS = s.Duration.Seconds()
 	s.LatencyMs = float64(s.Latency) / 1e6
@@ -212,6 +220,7 @@ func (s *Scenario) Validate() error {
 	s.TargetLagMs, s.MaxLagMs = lagJSON(s.TargetLag), lagJSON(s.MaxLag)
 	s.JoinIntervalS = s.JoinInterval.Seconds()
 	s.TuneInS = s.TuneInTime().Seconds()
+	s.LeadS = s.Lead.Seconds()
 	return nil
 }
 

@@ -186,6 +186,10 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	if bErr != nil {
 		return res, fmt.Errorf("lab: start source: %w", bErr)
 	}
+	// With a lead, the stream runs alone first.
+	if err := waitCtx(ctx, sc.Lead); err != nil {
+		return res, err
+	}
 	cpuStart := cpuTime()
 	// The audience tunes in spread over the tune-in time.
 	gap := sc.TuneInTime() / time.Duration(max(1, len(peers)-1))

@@ -152,7 +152,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	spread := sc.TuneInTime()
 	for i, p := range peers[1:] {
 		p := p
-		p.watch = t0 + time.Duration(i)*spread/time.Duration(sc.Viewers)
+		p.watch = t0 + sc.Lead + time.Duration(i)*spread/time.Duration(sc.Viewers)
 		nw.At(p.watch, func() { p.node.Do(p.st.Watch) })
 	}
 	// Churn: each second, a share of the viewers leaves without notice and
@@ -160,13 +160,13 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	owed := 0.0
 	prog := newProgress(nw, start)
 	prog.phase("joined")
-	for t := time.Second; t <= sc.Duration; t += time.Second {
+	for t := time.Second; t <= sc.Lead+sc.Duration; t += time.Second {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		nw.Run(t0 + t)
 		prog.stream(peers)
-		if sc.Churn <= 0 {
+		if sc.Churn <= 0 || t <= sc.Lead {
 			continue
 		}
 		owed += sc.Churn * float64(sc.Viewers) / 60
