@@ -339,6 +339,12 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	res.Extra["qnet_frames_sent"] = float64(qtotal.FramesSent)
 	res.Extra["qnet_bad_frames"] = float64(qtotal.BadFrames())
 	res.Extra["qnet_dials"] = float64(qtotal.Dials)
+	res.Extra["qnet_shim_queue_drops"] = float64(qtotal.ShimQueueDrops)
+	if qtotal.BytesSent > 0 {
+		// What the emulated links carried (QUIC packets, retransmissions
+		// and acknowledgements included) per byte of frames sent.
+		res.Extra["qnet_wire_ratio"] = float64(qtotal.ShimBytes) / float64(qtotal.BytesSent)
+	}
 	res.Extra["overlay_hop_timeouts"] = float64(ovTotal.HopTimeouts)
 	res.Extra["overlay_deaths"] = float64(ovTotal.Deaths)
 	if payloadDelivered > 0 {

@@ -176,7 +176,13 @@ func (n *Node) Env() env.Env { return n.env }
 
 // Stats returns a snapshot of the node's counters. It may be called from
 // any goroutine.
-func (n *Node) Stats() Stats { return n.stats.snapshot() }
+func (n *Node) Stats() Stats {
+	s := n.stats.snapshot()
+	if n.shim != nil {
+		n.shim.count(&s)
+	}
+	return s
+}
 
 // Do runs f on the event loop (it implements env.Loop). Calls made before
 // Run run once it starts; calls made after the node stopped are dropped.

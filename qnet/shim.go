@@ -44,6 +44,8 @@ type shimConn struct {
 	// wakeAt is when the writer wakes on its own; a packet due before it
 	// must wake it. Zero: the writer is awake.
 	wakeAt time.Time
+	// Counters (Stats.Shim...).
+	packets, bytes, lossDrops, queueDrops uint64
 
 	wake chan struct{}
 	done chan struct{}
@@ -149,6 +151,7 @@ func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, 
 // s.mu is held.
 func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, bool) {
 	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
+		s.lossDrops++
 		return time.Time{}, false
 	}
 	depart := now
@@ -158,11 +161,14 @@ func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, boo
 			start = s.free
 		}
 		if s.cfg.QueueDelay > 0 && start.Sub(now) > s.cfg.QueueDelay {
+			s.queueDrops++
 			return time.Time{}, false // tail drop: the uplink buffer is full
 		}
 		depart = start.Add(time.Duration(int64(size) * 8 * int64(time.Second) / s.cfg.Rate))
 		s.free = depart
 	}
+	s.packets++
+	s.bytes += uint64(size)
 	lat := s.cfg.Latency
 	if s.cfg.LatencyFor != nil {
 		lat = s.cfg.LatencyFor(addr)
@@ -171,6 +177,14 @@ func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, boo
 		lat += time.Duration(s.rng.Int64N(int64(s.cfg.Jitter)))
 	}
 	return depart.Add(lat), true
+}
+
+// count adds the shim's counters to st.
+func (s *shimConn) count(st *Stats) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st.ShimPackets, st.ShimBytes = s.packets, s.bytes
+	st.ShimLossDrops, st.ShimQueueDrops = s.lossDrops, s.queueDrops
 }
 
 // backlog is how long a packet written now would wait for the uplink (0

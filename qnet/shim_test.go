@@ -77,6 +77,11 @@ func TestShimQueueDelayDrops(t *testing.T) {
 	if got < 2 || got > 5 {
 		t.Errorf("%d packets passed, want 2 to 5", got)
 	}
+	var st Stats
+	s.count(&st)
+	if st.ShimPackets != uint64(got) || st.ShimBytes != uint64(got)*1250 || st.ShimQueueDrops != uint64(20-got) || st.ShimLossDrops != 0 {
+		t.Errorf("counted %d packets, %d bytes, %d queue and %d loss drops; %d passed of 20", st.ShimPackets, st.ShimBytes, st.ShimQueueDrops, st.ShimLossDrops, got)
+	}
 }
 
 func TestShimLossDropsAll(t *testing.T) {
@@ -90,6 +95,11 @@ func TestShimLossDropsAll(t *testing.T) {
 	b.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	if _, _, err := b.ReadFrom(make([]byte, 10)); err == nil {
 		t.Error("a packet got through at loss 1")
+	}
+	var st Stats
+	s.count(&st)
+	if st.ShimLossDrops != 50 || st.ShimPackets != 0 {
+		t.Errorf("counted %d loss drops and %d packets, want 50 and 0", st.ShimLossDrops, st.ShimPackets)
 	}
 }
 

@@ -26,6 +26,14 @@ type Stats struct {
 	Dials             uint64 // connections dialed successfully
 	Accepts           uint64 // connections accepted
 	ConnsOpen         int64  // connections open now (duplicates included until closed)
+
+	// The latency shim's uplink (zero without a shim): packets and bytes
+	// (UDP payload: QUIC packets) it took, and packets it dropped, by
+	// emulated loss or because the uplink buffer was full.
+	ShimPackets    uint64
+	ShimBytes      uint64
+	ShimLossDrops  uint64
+	ShimQueueDrops uint64
 }
 
 // Add adds o's counters to s (ConnsOpen too), to total several nodes.
@@ -45,6 +53,10 @@ func (s *Stats) Add(o Stats) {
 	s.Dials += o.Dials
 	s.Accepts += o.Accepts
 	s.ConnsOpen += o.ConnsOpen
+	s.ShimPackets += o.ShimPackets
+	s.ShimBytes += o.ShimBytes
+	s.ShimLossDrops += o.ShimLossDrops
+	s.ShimQueueDrops += o.ShimQueueDrops
 }
 
 // BadFrames returns the total of the bad frame counters.
