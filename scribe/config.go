@@ -55,6 +55,13 @@ type Config struct {
 	// JoinTimeout is how long a join attempt waits for an Accept before
 	// the next attempt. Default 1s.
 	JoinTimeout time.Duration
+	// EntryTries is how many attempts of each search for a parent go to
+	// the entry that JoinAt named before joins take the overlay route
+	// (which stops at the first member on its way: deep trees). Over QUIC
+	// with 200 viewers, a join handed down from the source often took
+	// over JoinTimeout, and with one try the tree grew 16 deep against 7
+	// in the simulator (continuity 0.875). Default 3.
+	EntryTries int
 	// MaxPushDown bounds how many times one join is handed on between
 	// tree nodes (push-down and push-up). Default 12.
 	MaxPushDown int
@@ -81,6 +88,7 @@ func DefaultConfig() Config {
 		RefreshPeriod: time.Second,
 		ChildTimeout:  4 * time.Second,
 		JoinTimeout:   time.Second,
+		EntryTries:    3,
 		MaxPushDown:   12,
 		MaxPath:       48,
 		MaxChildren:   256,
@@ -96,8 +104,8 @@ func (c Config) Validate() error {
 		return errors.New("scribe: parent timeout must exceed the beat period")
 	case c.ChildTimeout <= c.RefreshPeriod:
 		return errors.New("scribe: child timeout must exceed the refresh period")
-	case c.MaxPushDown < 1 || c.MaxPath < 2 || c.MaxPath > maxPath:
-		return errors.New("scribe: max push-down must be positive and max path in [2, 64]")
+	case c.MaxPushDown < 1 || c.MaxPath < 2 || c.MaxPath > maxPath || c.EntryTries < 0:
+		return errors.New("scribe: max push-down must be positive, max path in [2, 64] and entry tries not negative")
 	case c.MaxChildren < 1 || c.MaxChildren > 4096:
 		return errors.New("scribe: max children must be in [1, 4096]")
 	}

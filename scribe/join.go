@@ -29,12 +29,19 @@ func (s *Scribe) tryJoin(g *group) {
 	case s.spare != id.Zero && g.id != s.spare && g.attempt%anycastEvery == 0:
 		s.stats.Anycasts++
 		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 2*anycastEvery})
+	case validRef(g.entry) && g.attempt <= s.cfg.EntryTries:
+		// Handed down from the entry, a join may take many hops (each
+		// perhaps a new connection) before its answer comes: an attempt
+		// that times out tries the entry again, and a late answer to the
+		// earlier one is still taken.
+		s.send(g.entry, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id)})
 	case g.silent > 0 && s.standIn(g.id):
 		// Our own join went unanswered and the group ID is next to us:
 		// we stand in for a root that does not run Scribe.
 		s.attachFeeder(g)
 		return
 	default:
+		s.stats.RoutedJoins++
 		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id), Near: g.silent > 0})
 	}
 	s.armJoin(g, s.cfg.JoinTimeout)

@@ -57,6 +57,10 @@ type Stats struct {
 	// ParentTimeouts counts the parent losses that were silences (the
 	// rest were drops, push-downs and loops).
 	ParentTimeouts uint64
+	// RoutedJoins counts join attempts sent along the overlay route
+	// (the rest went to a named node: the entry, a grandparent, a
+	// sibling, or were anycasts).
+	RoutedJoins uint64
 }
 
 type child struct {
@@ -79,6 +83,7 @@ type group struct {
 	parentSpare int
 	children    []*child
 	try         []id.Ref // siblings to try after a drop
+	entry       id.Ref   // where joins start (JoinAt), or zero: routed joins
 	up          id.Ref   // the parent's parent, as the last beat said
 	lost        id.ID    // the silent parent, named by the next join to try[0]
 	attempt     int
@@ -243,20 +248,21 @@ func (s *Scribe) Join(g id.ID) {
 	s.JoinAt(g, id.Ref{})
 }
 
-// JoinAt is Join whose first attempt goes straight to first (the group's
-// top, say), from where the join is handed down to the highest node with
-// room; later attempts take the overlay route. A zero first is Join.
+// JoinAt is Join whose attempts go straight to first (the group's top,
+// say), from where each is handed down to the highest node with room:
+// the first EntryTries attempts of every search for a parent (after a
+// grandparent or sibling to try, if any), then the overlay route. A zero
+// first is Join.
 func (s *Scribe) JoinAt(g id.ID, first id.Ref) {
 	x := s.group(g)
 	if x.member {
 		return
 	}
 	x.member = true
+	if validRef(first) && first.ID != s.self.ID {
+		x.entry = first
+	}
 	if !x.inTree() {
-		if validRef(first) && first.ID != s.self.ID {
-			x.try = append(x.try[:0], first)
-			x.lost = id.Zero
-		}
 		s.tryJoin(x)
 	}
 }

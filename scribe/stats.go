@@ -95,6 +95,7 @@ func AddStats(out map[string]float64, s Stats, r RelayStats) {
 	out["evictions"] = float64(s.Evictions)
 	out["anycasts"] = float64(s.Anycasts)
 	out["joins_sent"] = float64(s.JoinsSent)
+	out["routed_joins"] = float64(s.RoutedJoins)
 	out["loops"] = float64(s.Loops)
 	out["replaced"] = float64(s.Replaced)
 	out["shed"] = float64(r.Shed)
@@ -116,7 +117,7 @@ func Summarize(viewers []map[string]float64, forest bool) map[string]float64 {
 	out := map[string]float64{}
 	var hops, hopsN, depthMax, orphans, disjoint, n float64
 	var hist [repairBuckets]float64
-	sums := []string{"parent_losses", "parent_timeouts", "push_downs", "push_ups", "skipped", "evictions", "anycasts", "shed", "nacks", "served", "repaired", "repair_failed", "repairs", "loops", "replaced"}
+	sums := []string{"parent_losses", "parent_timeouts", "push_downs", "push_ups", "skipped", "evictions", "anycasts", "shed", "nacks", "served", "repaired", "repair_failed", "repairs", "loops", "replaced", "joins_sent", "routed_joins"}
 	for _, v := range viewers {
 		n++
 		if v["hops_n"] > 0 {

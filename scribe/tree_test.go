@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/internal/simworld"
 	"github.com/almcast/alm/scribe"
 )
 
@@ -185,5 +186,34 @@ func TestTreeFillsFromTop(t *testing.T) {
 	}
 	if deepest > 5 {
 		t.Errorf("tree %d levels deep, want at most 5", deepest)
+	}
+}
+
+// TestTreeSlowEntry: where a join handed down from the source takes
+// longer than a join attempt waits (400ms links), the next attempts go to
+// the source again (Config.EntryTries), not along the overlay route, which
+// stops at the first member on its way and grows the tree deep.
+func TestTreeSlowEntry(t *testing.T) {
+	w := simworld.New(t, simworld.Options{Mode: scribe.TreeName, Seed: 3, Viewers: 40, Upload: func(int) int64 { return 2 * rate },
+		Chunk: 50 * time.Millisecond, Latency: 400 * time.Millisecond})
+	w.Start()
+	w.NW.RunFor(30 * time.Second)
+	checkTree(t, w)
+	g := w.Ch.ID()
+	deepest := 0
+	for i := 1; i < len(w.Nodes); i++ {
+		deepest = max(deepest, treeOf(w, i).Scribe().Depth(g))
+	}
+	if deepest > 6 {
+		t.Errorf("tree %d levels deep, want at most 6", deepest)
+	}
+	var joins, routed uint64
+	for i := 1; i < len(w.Nodes); i++ {
+		st := treeOf(w, i).Scribe().Stats()
+		joins += st.JoinsSent
+		routed += st.RoutedJoins
+	}
+	if joins <= uint64(len(w.Nodes)-1) || routed != 0 {
+		t.Errorf("%d join attempts by %d viewers, %d routed: want some retried, none routed", joins, len(w.Nodes)-1, routed)
 	}
 }

@@ -30,6 +30,9 @@ type Options struct {
 	Chunk time.Duration
 	// Stagger spreads the viewers' start over the first second.
 	Stagger bool
+	// Latency is the mean one-way latency (0: the simulator's default,
+	// 50ms).
+	Latency time.Duration
 }
 
 // World is a source (index 0) and viewers over one overlay.
@@ -54,6 +57,9 @@ func New(t *testing.T, o Options) *World {
 	cfg := sim.DefaultConfig()
 	cfg.Seed = o.Seed
 	cfg.Loss = o.Loss
+	if o.Latency > 0 {
+		cfg.Latency = o.Latency
+	}
 	nw, err := sim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
