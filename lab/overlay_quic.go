@@ -281,6 +281,8 @@ func (r *quicRun) add() (*quicPeer, error) {
 		Epoch:  r.epoch,
 		Seed:   r.cfg.Seed + uint64(len(r.peers)),
 		Log:    r.log,
+		// Loopback paths need no MTU probes.
+		NoMTUDiscovery: true,
 	}
 	qc.Shim.Latency = r.shim
 	var buildErr error

@@ -157,6 +157,7 @@ func New(cfg Config, build func(e env.Env) env.Handler) (*Node, error) {
 		MaxStreamReceiveWindow:         maxStreamWindow,
 		InitialConnectionReceiveWindow: connWindow,
 		MaxConnectionReceiveWindow:     maxConnWindow,
+		DisablePathMTUDiscovery:        cfg.NoMTUDiscovery,
 	}
 	n.serverTLS = n.countRejects(identity.ServerConfig(cfg.Key, identity.ALPN))
 	n.env = newEnv(n)
