@@ -29,11 +29,12 @@ func (s *Scribe) tryJoin(g *group) {
 	case s.spare != id.Zero && g.id != s.spare && g.attempt%anycastEvery == 0:
 		s.stats.Anycasts++
 		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 2*anycastEvery})
-	case validRef(g.entry) && g.attempt <= s.cfg.EntryTries:
+	case validRef(g.entry) && g.attempt <= s.cfg.EntryTries && (g.attempt == 1 || g.silent > 0):
 		// Handed down from the entry, a join may take many hops (each
 		// perhaps a new connection) before its answer comes: an attempt
-		// that times out tries the entry again, and a late answer to the
-		// earlier one is still taken.
+		// that timed out unanswered tries the entry again (a late answer
+		// to it is still taken); one that was refused goes on by the
+		// route.
 		s.send(g.entry, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id)})
 	case g.silent > 0 && s.standIn(g.id):
 		// Our own join went unanswered and the group ID is next to us:
@@ -369,6 +370,7 @@ func (s *Scribe) onAccept(from id.Ref, a *Accept) {
 		return
 	}
 	g.parent = from
+	g.entry = id.Ref{} // later searches (repairs) try a grandparent, then the route
 	g.path = append([]id.ID(nil), a.Path...)
 	g.heard = s.e.Now()
 	g.parentSpare = 0
