@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/internal/simworld"
 	"github.com/almcast/alm/scribe"
@@ -215,5 +216,16 @@ func TestTreeSlowEntry(t *testing.T) {
 	}
 	if joins <= uint64(len(w.Nodes)-1) || routed != 0 {
 		t.Errorf("%d join attempts by %d viewers, %d routed: want some retried, none routed", joins, len(w.Nodes)-1, routed)
+	}
+}
+
+// TestTreeMaxLag: tree viewers may raise their lag to 4s (the mode's
+// preference), unless the user chose a target lag.
+func TestTreeMaxLag(t *testing.T) {
+	if got := delivery.MaxLagFor(scribe.TreeName, 0, 0, 1000); got != 4*time.Second {
+		t.Errorf("tree max lag %v, want 4s", got)
+	}
+	if got := delivery.MaxLagFor(scribe.TreeName, 2*time.Second, 0, 1000); got != 0 {
+		t.Errorf("tree max lag with a chosen target %v, want none", got)
 	}
 }

@@ -36,7 +36,7 @@ func runLab(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.Chunk, "chunk", sc.Chunk, "chunk duration (default: each mode's own, 50ms for tree and forest, 200ms for the others)")
 	fs.DurationVar(&sc.Startup, "startup", sc.Startup, "player startup buffer (players without a target lag)")
 	targetLag := fs.String("target-lag", "auto", "playback lag players aim for: auto (each mode's own: 1.5s for forest, 2.7s for mesh, both longer in audiences beyond 2,000; none for tree and direct), off (buffer --startup after the first chunk) or a duration")
-	maxLag := fs.String("max-lag", "auto", "most a player may raise its lag to when chunks keep coming late (a rebuffering): auto (each mode's own with --target-lag auto: 3s for forest, 4s for mesh, none for tree and direct; else none), off or a duration")
+	maxLag := fs.String("max-lag", "auto", "most a player may raise its lag to when chunks keep coming late (a rebuffering): auto (each mode's own with --target-lag auto: 3s for forest, 4s for mesh and tree, none for direct; else none), off or a duration")
 	fs.DurationVar(&sc.JoinInterval, "join-interval", sc.JoinInterval, "gap between viewers joining the overlay before the stream starts (over QUIC a viewer also waits while 8 others are still joining)")
 	fs.DurationVar(&sc.TuneIn, "tune-in", sc.TuneIn, fmt.Sprintf("time over which the viewers start watching once the stream starts (default: sim 1s, or 1s per %d viewers in larger audiences; quic the join interval per viewer, at least 1s)", lab.TuneInRate))
 	fs.DurationVar(&sc.Lead, "lead", sc.Lead, "how long the stream runs before the audience starts to tune in (0: as it starts)")
