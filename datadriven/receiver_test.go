@@ -125,6 +125,10 @@ func TestPullWaitsForPushUntilNearDeadline(t *testing.T) {
 		t.Fatal("a chunk 2.8s from its deadline was pulled, racing its push")
 	}
 	r.nw.RunFor(1500 * time.Millisecond) // now 1.3s from the deadline
+	if !r.m.awaitPush(seq) {
+		t.Fatal("a chunk 1.3s from its deadline (PushWait 1s) was pulled, racing its push")
+	}
+	r.nw.RunFor(500 * time.Millisecond) // now 0.8s from the deadline
 	if r.m.awaitPush(seq) {
 		t.Fatal("a chunk within PushWait of its deadline still waits for its push")
 	}
