@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -24,16 +23,7 @@ func TestLeadValidation(t *testing.T) {
 // before the lag has passed, unlike an audience there at the start.
 func TestMeshLead(t *testing.T) {
 	run := func(lead time.Duration) ModeResult {
-		sc := DefaultScenario()
-		sc.Viewers, sc.Modes, sc.Duration, sc.Lead = 40, []string{"mesh"}, 20*time.Second, lead
-		if err := sc.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		res, err := RunStream(context.Background(), sc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Modes[0]
+		return runMode(t, "mesh", 40, 20*time.Second, func(sc *Scenario) { sc.Lead = lead })
 	}
 	m := run(10 * time.Second)
 	at0 := run(0)

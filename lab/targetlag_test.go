@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -27,16 +26,7 @@ func TestParseLag(t *testing.T) {
 // delay again.
 func TestForestTargetLag(t *testing.T) {
 	run := func(lag time.Duration) ModeResult {
-		sc := DefaultScenario()
-		sc.Viewers, sc.Modes, sc.Duration, sc.TargetLag = 40, []string{"forest"}, 40*time.Second, lag
-		if err := sc.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		res, err := RunStream(context.Background(), sc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Modes[0]
+		return runMode(t, "forest", 40, 40*time.Second, func(sc *Scenario) { sc.TargetLag = lag })
 	}
 	m := run(0) // forest's own
 	if m.TargetLagMs != 1500 || m.LagMsP50 != 1500 {
