@@ -341,6 +341,9 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	res.Extra["qnet_bad_frames"] = float64(qtotal.BadFrames())
 	res.Extra["qnet_dials"] = float64(qtotal.Dials)
 	res.Extra["qnet_shim_queue_drops"] = float64(qtotal.ShimQueueDrops)
+	// How late the nodes' timers ran: where the process was the limit.
+	res.Extra["timer_late_ms_p95"] = float64(qtotal.TimerLateP(95)) / 1e6
+	res.Extra["timer_late_ms_p99"] = float64(qtotal.TimerLateP(99)) / 1e6
 	if qtotal.BytesSent > 0 {
 		// What the emulated links carried (QUIC packets, retransmissions
 		// and acknowledgements included) per byte of frames sent.

@@ -56,9 +56,11 @@ func (e *nodeEnv) Log() *slog.Logger { return e.n.log }
 // passed, unless the timer was stopped or the node stopped first.
 func (e *nodeEnv) After(d time.Duration, f func()) env.Timer {
 	t := &timer{}
+	due := time.Now().Add(d)
 	t.t = time.AfterFunc(d, func() {
 		e.n.post(func() {
 			if t.state.CompareAndSwap(timerPending, timerFired) {
+				e.n.stats.noteTimerLate(time.Since(due))
 				f()
 			}
 		})

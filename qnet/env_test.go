@@ -42,6 +42,13 @@ func TestTimers(t *testing.T) {
 			t.Fatalf("timers did not fire; fired %v", seen)
 		}
 	}
+	var timed uint64
+	for _, c := range a.Stats().TimerLate {
+		timed += c
+	}
+	if timed != 2 {
+		t.Errorf("%d timer callbacks timed, want the 2 that fired", timed)
+	}
 
 	// Stop after firing reports false; Every repeats until stopped.
 	ticks := make(chan int, 10)
@@ -110,5 +117,31 @@ func TestNowCountsFromEpoch(t *testing.T) {
 	defer n.closeSocket()
 	if now := n.Env().Now(); now < time.Hour || now > 2*time.Hour {
 		t.Errorf("Now %v, want about an hour", now)
+	}
+}
+
+func TestTimerLateHistogram(t *testing.T) {
+	var c counters
+	for _, d := range []time.Duration{0, time.Millisecond, 3 * time.Millisecond, 30 * time.Millisecond, 700 * time.Millisecond, 5 * time.Second} {
+		c.noteTimerLate(d)
+	}
+	s := c.snapshot()
+	want := [len(TimerLateEdges) + 1]uint64{2, 1, 0, 1, 0, 1, 1}
+	if s.TimerLate != want {
+		t.Fatalf("buckets %v, want %v", s.TimerLate, want)
+	}
+	var sum Stats
+	sum.Add(s)
+	sum.Add(s)
+	if sum.TimerLate[0] != 4 {
+		t.Errorf("Add: first bucket %d, want 4", sum.TimerLate[0])
+	}
+	for p, want := range map[float64]time.Duration{10: time.Millisecond, 50: 5 * time.Millisecond, 60: 100 * time.Millisecond, 99: 2 * time.Second} {
+		if got := s.TimerLateP(p); got != want {
+			t.Errorf("p%v: %v, want %v", p, got, want)
+		}
+	}
+	if got := (Stats{}).TimerLateP(95); got != 0 {
+		t.Errorf("no timers: p95 %v, want 0", got)
 	}
 }

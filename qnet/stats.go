@@ -3,6 +3,7 @@ package qnet
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/almcast/alm/wire"
 )
@@ -34,6 +35,37 @@ type Stats struct {
 	ShimBytes      uint64
 	ShimLossDrops  uint64
 	ShimQueueDrops uint64
+
+	// TimerLate counts the protocol's timers by how late their callbacks
+	// ran on the event loop (from the time they were due), in buckets up
+	// to TimerLateEdges: a busy event loop or a starved process shows
+	// here before anywhere else.
+	TimerLate [len(TimerLateEdges) + 1]uint64
+}
+
+// TimerLateEdges are the upper edges of Stats.TimerLate's buckets; the
+// last bucket holds the rest.
+var TimerLateEdges = [...]time.Duration{time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond,
+	100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second}
+
+// TimerLateP returns the upper edge of the TimerLate bucket that holds the
+// p-th percentile (the largest edge when it lies beyond; 0 with no timers).
+func (s Stats) TimerLateP(p float64) time.Duration {
+	var total uint64
+	for _, c := range s.TimerLate {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	rank, acc := p/100*float64(total), 0.0
+	for i, c := range s.TimerLate[:len(TimerLateEdges)] {
+		acc += float64(c)
+		if acc >= rank {
+			return TimerLateEdges[i]
+		}
+	}
+	return TimerLateEdges[len(TimerLateEdges)-1]
 }
 
 // Add adds o's counters to s (ConnsOpen too), to total several nodes.
@@ -57,6 +89,9 @@ func (s *Stats) Add(o Stats) {
 	s.ShimBytes += o.ShimBytes
 	s.ShimLossDrops += o.ShimLossDrops
 	s.ShimQueueDrops += o.ShimQueueDrops
+	for i, c := range o.TimerLate {
+		s.TimerLate[i] += c
+	}
 }
 
 // BadFrames returns the total of the bad frame counters.
@@ -73,6 +108,7 @@ type counters struct {
 	rejected, disconnected        atomic.Uint64
 	dials, accepts                atomic.Uint64
 	connsOpen                     atomic.Int64
+	timerLate                     [len(TimerLateEdges) + 1]atomic.Uint64
 
 	protoMu sync.Mutex
 	byProto map[string]*[2]uint64 // bytes sent, received by protocol
@@ -126,5 +162,22 @@ func (c *counters) snapshot() Stats {
 		Dials:             c.dials.Load(),
 		Accepts:           c.accepts.Load(),
 		ConnsOpen:         c.connsOpen.Load(),
+		TimerLate:         c.timerLateCounts(),
 	}
+}
+
+func (c *counters) timerLateCounts() (out [len(TimerLateEdges) + 1]uint64) {
+	for i := range c.timerLate {
+		out[i] = c.timerLate[i].Load()
+	}
+	return out
+}
+
+// noteTimerLate counts a timer callback that ran late by d.
+func (c *counters) noteTimerLate(d time.Duration) {
+	i := 0
+	for i < len(TimerLateEdges) && d > TimerLateEdges[i] {
+		i++
+	}
+	c.timerLate[i].Add(1)
 }
