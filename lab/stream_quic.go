@@ -337,6 +337,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	}
 	res.Extra["unanswered"] = float64(unanswered)
 	res.Extra["qnet_send_drops"] = float64(qtotal.SendDrops)
+	res.Extra["qnet_stale_drops"] = float64(qtotal.StaleDrops)
 	res.Extra["qnet_frames_sent"] = float64(qtotal.FramesSent)
 	res.Extra["qnet_bad_frames"] = float64(qtotal.BadFrames())
 	res.Extra["qnet_dials"] = float64(qtotal.Dials)
