@@ -56,9 +56,15 @@ import (
 
 // Config tunes the mesh. Start from DefaultConfig.
 type Config struct {
-	// Window is the buffer map's window in chunks (a multiple of 64).
-	// Default 64.
+	// Window is the buffer map's window in chunks (a multiple of 64, at
+	// most 1024). 0, the default: enough chunks to cover WindowSpan at
+	// the channel's chunk duration (64 at 200ms chunks, 640 at 20ms), so
+	// that short chunks do not shrink the window in time below the lags
+	// players keep (measured with 20ms chunks and a fixed 64-chunk
+	// window, 1.28s: continuity 0.83 at a 2.7s lag).
 	Window int
+	// WindowSpan is the time an automatic Window covers. Default 12.8s.
+	WindowSpan time.Duration
 	// Partners is how many partners a viewer seeks (M). Default 6.
 	Partners int
 	// MaxPartners is how many partners a viewer accepts (two more, for
@@ -98,7 +104,8 @@ type Config struct {
 	// MaxFailures is how many requests in a row a partner may leave
 	// unanswered before it is replaced. Default 4.
 	MaxFailures int
-	// FloodLimit is how many chunks a partner may request per Tick;
+	// FloodLimit is how many chunks a partner may request per Tick for
+	// each 64 chunks of the window (so it scales with short chunks);
 	// requests beyond it are dropped and counted, and a partner that
 	// floods three ticks running is dropped. Default 64.
 	FloodLimit int
@@ -168,7 +175,7 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		Window:         64,
+		WindowSpan:     12800 * time.Millisecond,
 		Partners:       6,
 		MaxPartners:    12,
 		SourceSlots:    0.75,
@@ -199,8 +206,8 @@ func DefaultConfig() Config {
 // Validate reports the first bad field.
 func (c Config) Validate() error {
 	switch {
-	case c.Window < 64 || c.Window%64 != 0 || c.Window > 64*MaxMapWords:
-		return errors.New("datadriven: window must be a multiple of 64 up to 1024")
+	case c.Window < 0 || c.Window%64 != 0 || c.Window > 64*MaxMapWords || c.WindowSpan <= 0:
+		return errors.New("datadriven: window must be 0 (auto) or a multiple of 64 up to 1024, and its span positive")
 	case c.Partners < 1 || c.MaxPartners < c.Partners || c.MaxPartners > 64:
 		return errors.New("datadriven: need 1 <= partners <= max partners <= 64")
 	case c.SourceSlots <= 0 || c.MaxOutstanding < 1 || c.MaxFailures < 1 || c.FloodLimit < 1 || c.StartBehind < 0 || c.StartBack < 0:

@@ -93,6 +93,8 @@ type Mode struct {
 	heardAt   []time.Duration // ring: when
 	stops     []func()
 	stats     Stats
+	window    int       // the buffer map's window in chunks (see Config.Window)
+	flood     int       // requests a partner may make per tick
 	told      [16]uint8 // depths last told to children
 	sought    [16]time.Duration
 	deepSeeks [16]depthBackoff  // per substream: seeks for a shallower parent
@@ -110,10 +112,9 @@ func New(h delivery.Host, cfg Config) (*Mode, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Mode{cfg: cfg, h: h, e: h.Env(), held: NewBufferMap(cfg.Window),
-		store: make([]*chunk.Chunk, cfg.Window), heardSeq: make([]uint64, cfg.Window),
-		heardAt: make([]time.Duration, cfg.Window), hellos: map[id.ID]time.Duration{}, lapsed: map[id.ID]time.Duration{},
+	m := &Mode{cfg: cfg, h: h, e: h.Env(), hellos: map[id.ID]time.Duration{}, lapsed: map[id.ID]time.Duration{},
 		shunned: map[id.ID]time.Duration{}, reqs: map[uint64]*request{}, failed: map[uint64]*partner{}}
+	m.size(h.Meta())
 	for j := range m.told {
 		m.told[j], m.lastDepth[j] = NoDepth, NoDepth
 	}
@@ -147,6 +148,7 @@ func (m *Mode) Start() {
 		return
 	}
 	m.running = true
+	m.size(m.h.Meta()) // nothing is held before Start
 	m.source = m.h.IsSource()
 	m.pl = m.h.Player()
 	if m.pl != nil && m.pl.TargetLag() > 0 && !m.source {

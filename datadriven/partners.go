@@ -103,7 +103,7 @@ func (m *Mode) hello(r id.Ref) {
 
 // add makes r a partner with the map it sent.
 func (m *Mode) add(r id.Ref, upload int64, w WireMap, depths []byte) *partner {
-	bm, err := FromWire(w, m.cfg.Window/64)
+	bm, err := FromWire(w, m.window/64)
 	if err != nil {
 		m.stats.BadInput++
 		return nil
@@ -416,7 +416,7 @@ func (m *Mode) tick() {
 			m.drop(p, 60*m.cfg.Tick)
 			continue
 		}
-		if p.asked > m.cfg.FloodLimit {
+		if p.asked > m.flood {
 			p.floods++
 		} else {
 			p.floods = 0

@@ -134,8 +134,8 @@ func (m *Mode) timedStart(top uint64, need int) (uint64, bool) {
 	} else if uint64(-d) < c.Seq {
 		s = c.Seq - uint64(-d)
 	}
-	if top >= uint64(m.cfg.Window) {
-		s = max(s, top-uint64(m.cfg.Window)+1)
+	if top >= uint64(m.window) {
+		s = max(s, top-uint64(m.window)+1)
 	}
 	if back := uint64(m.cfg.StartBack); top >= back && !m.settled() {
 		s = max(s, top-back)
@@ -205,7 +205,7 @@ func (m *Mode) schedule() {
 	if !found || hi < lo {
 		return
 	}
-	if max := lo + uint64(m.cfg.Window) - 1; hi > max {
+	if max := lo + uint64(m.window) - 1; hi > max {
 		hi = max
 	}
 	var cs []candidate
@@ -317,7 +317,7 @@ func (m *Mode) timeout(r *request) {
 	p := r.p
 	p.out--
 	p.fails++
-	if len(m.failed) > 4*m.cfg.Window {
+	if len(m.failed) > 4*m.window {
 		clear(m.failed)
 	}
 	m.failed[r.seq] = p

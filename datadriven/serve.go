@@ -78,7 +78,7 @@ func (m *Mode) onRequest(from id.Ref, r *Request) {
 	p.heard = m.e.Now()
 	m.hearNext(p, r.Next)
 	seqs := r.Seqs
-	if room := m.cfg.FloodLimit - p.asked; len(seqs) > room {
+	if room := m.flood - p.asked; len(seqs) > room {
 		// A flood: the excess is dropped and counted.
 		m.stats.BadInput++
 		seqs = seqs[:max(room, 0)]

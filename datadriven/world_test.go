@@ -36,6 +36,7 @@ type worldOpts struct {
 	loss      float64
 	seed      uint64
 	startup   time.Duration
+	chunk     time.Duration // chunk duration (0: the stream's default)
 	mesh      func(*Config)
 }
 
@@ -55,6 +56,9 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	w.scfg.Mode = Name
 	w.scfg.Rate = w.rate
 	w.scfg.Player.StartupDelay = o.startup
+	if o.chunk > 0 {
+		w.scfg.Chunker.Duration = o.chunk
+	}
 	if o.startup == 0 {
 		w.scfg.Player.StartupDelay = time.Second
 	}
