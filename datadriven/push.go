@@ -459,11 +459,11 @@ func (m *Mode) awaitPush(seq uint64) bool {
 	}
 	for _, p := range m.partners {
 		if p.parent&b != 0 {
-			if m.heardFor(seq) < m.cfg.PushGrace {
+			if m.heardFor(seq) < m.lagScaled(m.cfg.PushGrace) {
 				return true
 			}
 			d, known := m.deadline(seq)
-			return known && m.cfg.PushWait > 0 && d-m.e.Now() > m.cfg.PushWait
+			return known && m.cfg.PushWait > 0 && d-m.e.Now() > m.lagScaled(m.cfg.PushWait)
 		}
 	}
 	return false

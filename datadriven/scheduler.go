@@ -217,7 +217,7 @@ func (m *Mode) schedule() {
 			continue
 		}
 		d, known := m.deadline(seq)
-		urgent := known && d-now < m.cfg.Urgent
+		urgent := known && d-now < m.lagScaled(m.cfg.Urgent)
 		if !urgent && m.awaitPush(seq) {
 			continue
 		}
@@ -271,7 +271,7 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 			order = append(order, best)
 		}
 		batches[best] = append(batches[best], c.seq)
-		if m.heardFor(c.seq) >= m.cfg.PushGrace {
+		if m.heardFor(c.seq) >= m.lagScaled(m.cfg.PushGrace) {
 			m.markLate(c.seq) // partners had it long since: the push is late
 		}
 		if c.urgent {
@@ -280,7 +280,7 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 		best.out++
 		r := &request{seq: c.seq, p: best, sent: now}
 		timeout := 3 * m.service(best)
-		timeout = max(m.cfg.MinTimeout, min(timeout, m.cfg.MaxTimeout)) + queued
+		timeout = max(m.lagScaled(m.cfg.MinTimeout), min(timeout, m.cfg.MaxTimeout)) + queued
 		r.timer = m.e.After(timeout, func() { m.timeout(r) })
 		m.reqs[c.seq] = r
 	}

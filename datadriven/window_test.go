@@ -3,6 +3,8 @@ package datadriven
 import (
 	"testing"
 	"time"
+
+	"github.com/almcast/alm/player"
 )
 
 func TestWindowFor(t *testing.T) {
@@ -42,5 +44,26 @@ func TestMeshShortChunks(t *testing.T) {
 	}
 	if got := w.mode(0).window; got != 640 {
 		t.Fatalf("window %d chunks, want 640", got)
+	}
+}
+
+func TestLagScaledWaits(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 4)
+	if got := r.m.lagScaled(time.Second); got != time.Second {
+		t.Fatalf("no player: %v, want 1s", got)
+	}
+	for _, c := range []struct{ lag, want time.Duration }{
+		{0, time.Second}, // no target lag
+		{540 * time.Millisecond, 200 * time.Millisecond}, // a fifth of StartLag
+		{4 * time.Second, time.Second},                   // never longer
+	} {
+		pl, err := player.New(r.m.e, player.Config{StartupDelay: time.Second, Window: 600, TargetLag: c.lag, MinBuffer: 100 * time.Millisecond}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.m.pl = pl
+		if got := r.m.lagScaled(time.Second); got != c.want {
+			t.Errorf("target lag %v: %v, want %v", c.lag, got, c.want)
+		}
 	}
 }

@@ -71,7 +71,7 @@ func NewChunker(e env.Env, cfg ChunkerConfig, key ed25519.PrivateKey, ch chunk.C
 	}
 	c := &Chunker{cfg: cfg, e: e, key: key, ch: ch, publish: publish}
 	c.start = e.Now()
-	c.stop = env.Every(e, cfg.Duration, 0, c.cut)
+	c.stop = env.Steady(e, cfg.Duration, c.cut)
 	return c, nil
 }
 

@@ -58,7 +58,7 @@ func NewTestStream(e env.Env, rate int64, add func(pkt []byte)) (*TestStream, er
 	// The rate counts whole RTP packets, headers included.
 	t.clock = TestClock(rate)
 	period := time.Duration(float64(time.Second) * testPacketSize * 8 / float64(rate))
-	t.stop = env.Every(e, period, 0, t.emit)
+	t.stop = env.Steady(e, period, t.emit)
 	return t, nil
 }
 
