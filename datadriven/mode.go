@@ -152,7 +152,7 @@ func (m *Mode) Start() {
 	m.source = m.h.IsSource()
 	m.pl = m.h.Player()
 	if m.pl != nil && m.pl.TargetLag() > 0 && !m.source {
-		if up, rate := m.h.Upload(), m.h.Rate(); up > 0 && float64(up) < m.cfg.LeafUpload*float64(rate) {
+		if up, rate := m.upload(), m.h.Rate(); up > 0 && float64(up) < m.cfg.LeafUpload*float64(rate) {
 			m.pl.SetTargetLag(m.pl.TargetLag() + m.cfg.LeafLag)
 			if m.pl.MaxLag() > 0 {
 				m.pl.SetMaxLag(m.pl.MaxLag() + m.cfg.LeafLag)
@@ -291,7 +291,7 @@ func (m *Mode) serve(p *partner, c *chunk.Chunk) {
 	p.given += uint64(c.Payload())
 	p.m.Set(c.Seq)
 	m.send(p, c)
-	if up := m.h.Upload(); up > 0 {
+	if up := m.upload(); up > 0 {
 		m.busy = max(m.busy, m.e.Now()) + time.Duration(float64(c.WireSize()*8)/float64(up)*float64(time.Second))
 	}
 }
@@ -335,7 +335,7 @@ func (m *Mode) hearClock(c Clock) {
 // serves reports whether this node's upload is worth offering: a node
 // that cannot carry a quarter of the stream only takes.
 func (m *Mode) serves() bool {
-	up, rate := m.h.Upload(), m.h.Rate()
+	up, rate := m.upload(), m.h.Rate()
 	return up == 0 || rate == 0 || up*4 >= rate
 }
 

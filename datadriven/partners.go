@@ -76,7 +76,7 @@ func (m *Mode) slots() int {
 	if !m.source {
 		return m.maxPartners()
 	}
-	up, rate := m.h.Upload(), m.h.Rate()
+	up, rate := m.upload(), m.h.Rate()
 	if up <= 0 || rate <= 0 {
 		return m.cfg.Partners
 	}
@@ -98,7 +98,7 @@ func (m *Mode) hello(r id.Ref) {
 	// The wait for the answer starts when the hello leaves: on a thin
 	// uplink it may queue behind seconds of other traffic.
 	m.hellos[r.ID] = m.e.Now() + m.backlog()
-	m.h.Send(r, &Hello{Channel: m.h.Channel().ID(), Upload: m.h.Upload(), Map: m.held.Wire(), Depths: m.depths()})
+	m.h.Send(r, &Hello{Channel: m.h.Channel().ID(), Upload: m.upload(), Map: m.held.Wire(), Depths: m.depths()})
 }
 
 // add makes r a partner with the map it sent.
@@ -133,7 +133,7 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 	}
 	if p := m.partner(from.ID); p != nil {
 		// It lost our answer: answer again.
-		m.send(p, &Welcome{Accept: true, Upload: m.h.Upload(), Map: m.held.Wire(), Depths: m.depths(), Clock: m.clock()})
+		m.send(p, &Welcome{Accept: true, Upload: m.upload(), Map: m.held.Wire(), Depths: m.depths(), Clock: m.clock()})
 		return
 	}
 	weak := m.source && h.Upload > 0 && m.h.Rate() > 0 && h.Upload*4 < m.h.Rate()
@@ -144,7 +144,7 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 	if weak || full {
 		m.stats.HelloRefused++
 		// A refusal's map would go unread: it carries referrals only.
-		m.h.Send(from, &Welcome{Upload: m.h.Upload(), Peers: m.referrals(from.ID)})
+		m.h.Send(from, &Welcome{Upload: m.upload(), Peers: m.referrals(from.ID)})
 		return
 	}
 	p := m.add(from, h.Upload, h.Map, h.Depths)
@@ -152,7 +152,7 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 		m.h.Send(from, &Bye{})
 		return
 	}
-	m.send(p, &Welcome{Accept: true, Upload: m.h.Upload(), Map: m.held.Wire(), Depths: m.depths(), Clock: m.clock()})
+	m.send(p, &Welcome{Accept: true, Upload: m.upload(), Map: m.held.Wire(), Depths: m.depths(), Clock: m.clock()})
 	delete(m.hellos, from.ID)
 }
 

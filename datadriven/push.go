@@ -77,7 +77,7 @@ func (m *Mode) substreamRate() float64 {
 // (floor(upload / (rate/Substreams * 1.03))); the source splits its slots
 // evenly over the substreams.
 func (m *Mode) pushSlots(j int) int {
-	up, rate := m.h.Upload(), m.h.Rate()
+	up, rate := m.upload(), m.h.Rate()
 	if m.cfg.Substreams == 0 || !m.serves() {
 		return 0
 	}

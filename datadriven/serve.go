@@ -47,7 +47,7 @@ func (m *Mode) backlog() time.Duration {
 // chunkTime is how long one chunk takes on this node's uplink (0:
 // unknown).
 func (m *Mode) chunkTime() time.Duration {
-	up, rate := m.h.Upload(), m.h.Rate()
+	up, rate := m.upload(), m.h.Rate()
 	if up <= 0 || rate <= 0 || m.dur == 0 {
 		return 0
 	}

@@ -92,3 +92,12 @@ func Every(e Env, period time.Duration, jitter float64, f func()) (stop func()) 
 type Uplink interface {
 	Backlog() time.Duration
 }
+
+// FrameShare is implemented by an Env whose links carry more than the
+// messages sent (packet headers, acknowledgements, handshakes): Share is
+// the fraction of the node's upload capacity its messages can use. A
+// node plans its children and partners on that share of its capacity.
+// The simulator charges messages alone and does not implement it.
+type FrameShare interface {
+	Share() float64
+}

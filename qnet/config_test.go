@@ -10,7 +10,7 @@ import (
 
 func TestConfigValidate(t *testing.T) {
 	d := DefaultConfig()
-	if d.Listen != "127.0.0.1:0" || d.MaxQueue != 1024 || d.BadFrameLimit != 8 || d.MaxStreams != 16 {
+	if d.Listen != "127.0.0.1:0" || d.MaxQueue != 1024 || d.BadFrameLimit != 8 || d.MaxStreams != 16 || d.FrameShare != 0.85 {
 		t.Errorf("defaults %+v", d)
 	}
 	if err := d.Validate(); err == nil || !strings.HasPrefix(err.Error(), "qnet: ") {
@@ -27,6 +27,8 @@ func TestConfigValidate(t *testing.T) {
 		func(c *Config) { c.Listen = "nonsense" },
 		func(c *Config) { c.Shim.Loss = 1.5 },
 		func(c *Config) { c.Shim.Latency = -time.Millisecond },
+		func(c *Config) { c.FrameShare = 1.2 },
+		func(c *Config) { c.FrameShare = -0.5 },
 	}
 	for i, f := range bad {
 		c := good

@@ -20,6 +20,7 @@ type nodeEnv struct {
 
 var _ env.Env = (*nodeEnv)(nil)
 var _ env.Uplink = (*nodeEnv)(nil)
+var _ env.FrameShare = (*nodeEnv)(nil)
 var _ env.Loop = (*Node)(nil)
 
 func newEnv(n *Node) *nodeEnv {
@@ -45,6 +46,9 @@ func (e *nodeEnv) Backlog() time.Duration {
 	}
 	return e.n.shim.backlog()
 }
+
+// Share implements env.FrameShare: Config.FrameShare.
+func (e *nodeEnv) Share() float64 { return e.n.cfg.FrameShare }
 
 // Rand implements env.Env.
 func (e *nodeEnv) Rand() *rand.Rand { return e.rng }

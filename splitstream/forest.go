@@ -86,8 +86,8 @@ func (f *Forest) Proto() string { return scribe.Proto }
 func (f *Forest) Start() {
 	k := len(f.stripes)
 	if f.h.IsSource() {
-		f.cap = OutCapacity(f.h.Upload(), f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead)
-		if f.h.Upload() <= 0 {
+		f.cap = OutCapacity(delivery.Usable(f.h), f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead)
+		if delivery.Usable(f.h) <= 0 {
 			f.cap = k * 4
 		}
 		for _, s := range f.stripes {
@@ -97,8 +97,8 @@ func (f *Forest) Start() {
 		f.sc.Start()
 		return
 	}
-	f.cap = min(OutCapacity(f.h.Upload(), f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead), f.cfg.MaxChildren)
-	if f.h.Upload() <= 0 {
+	f.cap = min(OutCapacity(delivery.Usable(f.h), f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead), f.cfg.MaxChildren)
+	if delivery.Usable(f.h) <= 0 {
 		f.cap = k // unknown upload: one copy of the stream
 	}
 	f.sc.SetFeeder(f.h.Source())
