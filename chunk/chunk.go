@@ -167,7 +167,7 @@ func (c *Chunk) VerifyKey(key ed25519.PublicKey) error {
 		return nil
 	}
 	d := c.Digest()
-	if len(c.Sig) != ed25519.SignatureSize || !ed25519.Verify(key, d[:], c.Sig) {
+	if !verifySig(key, d[:], c.Sig) {
 		return ErrSignature
 	}
 	c.verified = &st
@@ -226,7 +226,7 @@ func (m *Meta) Verify(ch Channel) error {
 	if m.Channel != ch.ID() || m.Name != ch.Name || !ed25519.PublicKey(m.Key).Equal(ch.Key) {
 		return ErrChannelID
 	}
-	if !ed25519.Verify(ch.Key, m.digest(), m.Sig) {
+	if !verifySig(ch.Key, m.digest(), m.Sig) {
 		return ErrSignature
 	}
 	return nil
