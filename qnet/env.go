@@ -3,7 +3,6 @@ package qnet
 import (
 	"log/slog"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	"github.com/almcast/alm/env"
@@ -56,39 +55,10 @@ func (e *nodeEnv) Rand() *rand.Rand { return e.rng }
 // Log implements env.Env.
 func (e *nodeEnv) Log() *slog.Logger { return e.n.log }
 
-// After implements env.Env: f is posted to the event loop once d has
-// passed, unless the timer was stopped or the node stopped first.
+// After implements env.Env: f runs on the event loop once d has passed,
+// unless the timer was stopped or the node stopped first (timers.go).
 func (e *nodeEnv) After(d time.Duration, f func()) env.Timer {
-	t := &timer{}
-	due := time.Now().Add(d)
-	t.t = time.AfterFunc(d, func() {
-		e.n.post(func() {
-			if t.state.CompareAndSwap(timerPending, timerFired) {
-				e.n.stats.noteTimerLate(time.Since(due))
-				f()
-			}
-		})
-	})
+	t := &timer{due: time.Now().Add(d), f: f}
+	e.n.addTimer(t)
 	return t
-}
-
-const (
-	timerPending int32 = iota
-	timerFired
-	timerStopped
-)
-
-// timer is an After callback.
-type timer struct {
-	t     *time.Timer
-	state atomic.Int32
-}
-
-// Stop implements env.Timer.
-func (t *timer) Stop() bool {
-	if !t.state.CompareAndSwap(timerPending, timerStopped) {
-		return false
-	}
-	t.t.Stop()
-	return true
 }

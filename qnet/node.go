@@ -90,15 +90,18 @@ type Node struct {
 	lastMsg   wire.Message
 	lastFrame []byte
 
-	mu      sync.Mutex
-	local   []func()           // Do calls and timer callbacks
-	pending []*peer            // senders waiting for the loop to start them
-	peers   map[peerKey]*peer  // send queues
-	conns   map[id.ID]*conn    // the connection used for each peer
-	all     map[*conn]struct{} // every open connection
-	started bool               // Run was called
-	closed  bool               // the node stopped
-	wg      sync.WaitGroup     // goroutines other than Run's
+	mu       sync.Mutex
+	local    []func()           // Do calls and timer callbacks
+	pending  []*peer            // senders waiting for the loop to start them
+	peers    map[peerKey]*peer  // send queues
+	conns    map[id.ID]*conn    // the connection used for each peer
+	all      map[*conn]struct{} // every open connection
+	timers   timerHeap          // After callbacks (timers.go)
+	timerSeq uint64             //
+	tick     *time.Timer        // fires when the earliest timer is due
+	started  bool               // Run was called
+	closed   bool               // the node stopped
+	wg       sync.WaitGroup     // goroutines other than Run's
 }
 
 // New binds the node's UDP socket and builds its handler with the node's
@@ -135,6 +138,7 @@ func New(cfg Config, build func(e env.Env) env.Handler) (*Node, error) {
 		udp:   udp,
 		inbox: make(chan inbound, inboxSize),
 		wake:  make(chan struct{}, 1),
+		tick:  time.NewTimer(time.Hour),
 		done:  make(chan struct{}),
 		peers: map[peerKey]*peer{},
 		conns: map[id.ID]*conn{},
@@ -224,6 +228,8 @@ func (n *Node) loop(ctx context.Context) {
 			return
 		case in := <-n.inbox:
 			n.receive(in)
+		case <-n.tick.C:
+			n.runTimers()
 		case <-n.wake:
 			// Messages that arrived first run first: an acknowledgement
 			// waiting in the inbox must not lose the race to the timer
