@@ -97,7 +97,7 @@ type Node struct {
 	conns    map[id.ID]*conn    // the connection used for each peer
 	all      map[*conn]struct{} // every open connection
 	timers   timerHeap          // After callbacks (timers.go)
-	timerSeq uint64             //
+	timerSeq uint64             // timers set so far, for their order
 	tick     *time.Timer        // fires when the earliest timer is due
 	started  bool               // Run was called
 	closed   bool               // the node stopped
