@@ -25,12 +25,15 @@ type ModeResult struct {
 	Overhead          float64 `json:"overhead"`
 	UploadUtil        float64 `json:"upload_util"`
 	SourceUploadBytes uint64  `json:"source_upload_bytes"`
-	ForgedPlayed      uint64  `json:"forged_played"`
-	WallS             float64 `json:"wall_s"`
-	ChunksMissed      uint64  `json:"chunks_missed"`
-	ForgedDropped     uint64  `json:"forged_dropped"`
-	NeverStarted      int     `json:"never_started"`
-	PeakRSSMB         float64 `json:"peak_rss_mb"`
+	// SourcePace is the rate the source's chunker took the stream in at,
+	// over the nominal rate (1: the source kept pace).
+	SourcePace    float64 `json:"source_pace"`
+	ForgedPlayed  uint64  `json:"forged_played"`
+	WallS         float64 `json:"wall_s"`
+	ChunksMissed  uint64  `json:"chunks_missed"`
+	ForgedDropped uint64  `json:"forged_dropped"`
+	NeverStarted  int     `json:"never_started"`
+	PeakRSSMB     float64 `json:"peak_rss_mb"`
 	// ChunkMs is the chunk duration the mode ran with: the scenario's, or
 	// the mode's own preference when the scenario leaves it to the mode.
 	ChunkMs float64 `json:"chunk_ms"`

@@ -289,6 +289,9 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 				continue
 			}
 			ss, s = r.ss, r.s
+			if i == 0 {
+				res.SourcePace = r.pace
+			}
 			ovTotal.HopTimeouts += r.ov.HopTimeouts
 			ovTotal.Deaths += r.ov.Deaths
 			if r.mode != nil {
@@ -410,6 +413,7 @@ type peerReport struct {
 	ov   overlay.Stats
 	s    playerStats
 	mode map[string]float64 // a viewer's mode figures
+	pace float64            // the source's pace (sourcePace)
 }
 
 // report asks p, on its event loop, for its figures (a viewer's player and
@@ -418,6 +422,9 @@ func (p *streamPeer) report(viewer bool) chan peerReport {
 	ch := make(chan peerReport, 1)
 	p.q.Do(func() {
 		r := peerReport{ss: p.st.StreamStats(), ov: p.ov.Stats()}
+		if !viewer {
+			r.pace = sourcePace(p.st, p.st.Rate())
+		}
 		if viewer {
 			if pl := p.st.Player(); pl != nil {
 				r.s = playerStats{pl.Stats(), true}
