@@ -82,6 +82,14 @@ type Config struct {
 	// the root), and full nodes push it down: shallower trees. Default
 	// false.
 	ReversePath bool
+	// QuietBeats sends a child no beat while data flows to it and the
+	// beat has no news (see beatDue). A single tree in the simulator
+	// (scenario U, 1,000 viewers, with joining nodes ignoring early beats
+	// too): U 0.9963 -> 0.9983 (lag p95 3980 -> 3272 ms, overhead 0.033
+	// -> 0.029), churn 0.9795 -> 0.9858. The forest keeps its beats
+	// (without the early-beat fix: churn 0.9894 -> 0.9854, H 0.9811 ->
+	// 0.9753). Default false; the tree turns it on.
+	QuietBeats bool
 }
 
 // DefaultConfig returns the documented defaults.

@@ -44,6 +44,9 @@ func (s *Scribe) beat() {
 		}
 		e := BeatEntry{Group: g.id, Path: s.pathOut(g), Spare: clip16(s.pol.Spare(g.id)), Up: g.parent}
 		for _, c := range g.children {
+			if !s.beatDue(c, &e, now) {
+				continue
+			}
 			i, ok := idx[c.ref.ID]
 			if !ok || len(outs[i].b.Entries) >= maxEntries {
 				idx[c.ref.ID] = len(outs)
@@ -104,11 +107,19 @@ func clip16(n int) uint16 {
 }
 
 // onBeat takes a parent's heartbeat; a beat from a node that is not our
-// parent is answered with a Leave, so it forgets us.
+// parent is answered with a Leave, so it forgets us (unless we are still
+// joining).
 func (s *Scribe) onBeat(from id.Ref, b *Beat) {
 	now := s.e.Now()
 	for _, e := range b.Entries {
 		g := s.groups[e.Group]
+		if g != nil && !g.hasParent() && !g.top {
+			// Joining: the sender's accept may be on its way, overtaken
+			// by its first beat. A Leave now would make it drop us just
+			// as we take it for our parent. If no accept comes, it drops
+			// us when we never refresh it (ChildTimeout).
+			continue
+		}
 		if g == nil || g.parent.ID != from.ID {
 			s.send(from, &Leave{Group: e.Group})
 			continue

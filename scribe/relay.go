@@ -344,6 +344,7 @@ func (r *Relay) forward(c *chunk.Chunk, from id.Ref) {
 		r.stats.Forwarded++
 		r.sent(wire.Size(c))
 		r.h.Send(ch, c)
+		r.sc.Fed(g, ch.ID)
 	}
 }
 

@@ -70,6 +70,8 @@ type child struct {
 	spare int           // free slots in its subtree, as it last said
 	kids  int           // its own children, as it last said
 	own   int           // its own free slots, as it last said
+	fed   time.Duration // when data last went to it (Fed)
+	beat  beatSent      // the last beat entry sent to it
 }
 
 // group is one tree as this node sees it.
@@ -395,6 +397,16 @@ func (s *Scribe) Heard(from id.ID) {
 	for _, g := range s.order {
 		if g.parent.ID == from {
 			g.heard = now
+		}
+	}
+}
+
+// Fed notes that data of g just went to child x: while it flows, the
+// child hears this node without beats (Config.QuietBeats).
+func (s *Scribe) Fed(g id.ID, x id.ID) {
+	if gr, ok := s.groups[g]; ok {
+		if c := gr.child(x); c != nil {
+			c.fed = s.e.Now()
 		}
 	}
 }

@@ -67,7 +67,9 @@ func DefaultTreeConfig() TreeConfig {
 	r := DefaultRelayConfig()
 	r.RepairTries = 12
 	r.MaxBacklog = 300 * time.Millisecond
-	return TreeConfig{Scribe: DefaultConfig(), Relay: r, SourceHeadroom: 0.1, MaxChildren: 16, Overhead: 1.025, Load: 0.93, SkipPeriod: 16}
+	sc := DefaultConfig()
+	sc.QuietBeats = true
+	return TreeConfig{Scribe: sc, Relay: r, SourceHeadroom: 0.1, MaxChildren: 16, Overhead: 1.025, Load: 0.93, SkipPeriod: 16}
 }
 
 // Validate reports the first field out of range.
