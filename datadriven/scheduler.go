@@ -209,6 +209,7 @@ func (m *Mode) schedule() {
 		hi = max
 	}
 	var cs []candidate
+	urgentWithin := m.lagScaled(m.cfg.Urgent)
 	for seq := lo; seq <= hi; seq++ {
 		if m.held.Has(seq) {
 			continue
@@ -217,7 +218,7 @@ func (m *Mode) schedule() {
 			continue
 		}
 		d, known := m.deadline(seq)
-		urgent := known && d-now < m.lagScaled(m.cfg.Urgent)
+		urgent := known && d-now < urgentWithin
 		if !urgent && m.awaitPush(seq) {
 			continue
 		}
@@ -248,6 +249,7 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 	// leaves; on a thin uplink that may be seconds, which the timeout
 	// must not count against the partner.
 	queued := m.backlog()
+	grace, minTimeout := m.lagScaled(m.cfg.PushGrace), m.lagScaled(m.cfg.MinTimeout)
 	var order []*partner
 	for _, c := range cs {
 		var best *partner
@@ -271,7 +273,7 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 			order = append(order, best)
 		}
 		batches[best] = append(batches[best], c.seq)
-		if m.heardFor(c.seq) >= m.lagScaled(m.cfg.PushGrace) {
+		if m.heardFor(c.seq) >= grace {
 			m.markLate(c.seq) // partners had it long since: the push is late
 		}
 		if c.urgent {
@@ -280,7 +282,7 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 		best.out++
 		r := &request{seq: c.seq, p: best, sent: now}
 		timeout := 3 * m.service(best)
-		timeout = max(m.lagScaled(m.cfg.MinTimeout), min(timeout, m.cfg.MaxTimeout)) + queued
+		timeout = max(minTimeout, min(timeout, m.cfg.MaxTimeout)) + queued
 		r.timer = m.e.After(timeout, func() { m.timeout(r) })
 		m.reqs[c.seq] = r
 	}

@@ -3,6 +3,7 @@ package datadriven
 import (
 	"time"
 
+	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 )
@@ -232,3 +233,7 @@ func (m *Mode) onStatus(from id.Ref, s *Status) {
 	}
 	m.schedule()
 }
+
+// upload is the part of this node's upload its messages can use
+// (delivery.Usable).
+func (m *Mode) upload() int64 { return delivery.Usable(m.h) }

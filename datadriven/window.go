@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/almcast/alm/chunk"
-	"github.com/almcast/alm/delivery"
 )
 
 // windowFor is the window, in chunks, for a chunk duration: cfg.Window
@@ -41,7 +40,3 @@ func (m *Mode) size(meta *chunk.Meta) {
 	m.heardSeq = make([]uint64, w)
 	m.heardAt = make([]time.Duration, w)
 }
-
-// upload is the part of this node's upload its messages can use
-// (delivery.Usable).
-func (m *Mode) upload() int64 { return delivery.Usable(m.h) }

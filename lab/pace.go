@@ -8,8 +8,8 @@ import "github.com/almcast/alm/stream"
 // their timers from each late call and ran 1-3% slow unnoticed; this
 // figure shows such a drift.) Call it on the source's event loop; 0 when
 // unknown.
-func sourcePace(st *stream.Node, rate int64) float64 {
-	c := st.Chunker()
+func sourcePace(st *stream.Node) float64 {
+	c, rate := st.Chunker(), st.Rate()
 	if c == nil || rate <= 0 {
 		return 0
 	}

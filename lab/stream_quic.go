@@ -423,9 +423,8 @@ func (p *streamPeer) report(viewer bool) chan peerReport {
 	p.q.Do(func() {
 		r := peerReport{ss: p.st.StreamStats(), ov: p.ov.Stats()}
 		if !viewer {
-			r.pace = sourcePace(p.st, p.st.Rate())
-		}
-		if viewer {
+			r.pace = sourcePace(p.st)
+		} else {
 			if pl := p.st.Player(); pl != nil {
 				r.s = playerStats{pl.Stats(), true}
 			}

@@ -236,7 +236,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 		res.UploadUtil = viewerBytes / viewerCap
 	}
 	res.SourceUploadBytes = src.node.BytesSent
-	res.SourcePace = sourcePace(src.st, src.st.Rate())
+	res.SourcePace = sourcePace(src.st)
 	res.ForgedPlayed = check.played
 	var viewerStats []map[string]float64
 	for _, p := range peers[1:] {

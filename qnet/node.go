@@ -99,6 +99,7 @@ type Node struct {
 	timers   timerHeap          // After callbacks (timers.go)
 	timerSeq uint64             // timers set so far, for their order
 	tick     *time.Timer        // fires when the earliest timer is due
+	due      []*timer           // dueTimers' result, reused
 	started  bool               // Run was called
 	closed   bool               // the node stopped
 	wg       sync.WaitGroup     // goroutines other than Run's
@@ -302,6 +303,8 @@ func (n *Node) shutdown(ln *quic.Listener) {
 	n.mu.Lock()
 	n.closed = true
 	close(n.done)
+	n.tick.Stop()
+	n.timers = nil
 	n.local = nil
 	n.pending = nil
 	conns := make([]*conn, 0, len(n.all))

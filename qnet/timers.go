@@ -68,11 +68,12 @@ func (n *Node) addTimer(t *timer) {
 }
 
 // dueTimers pops the timers due by now (stopped ones are dropped) and
-// re-arms the runtime timer for the next; event loop only.
+// re-arms the runtime timer for the next; event loop only. The slice it
+// returns is the node's own, reused at the next call.
 func (n *Node) dueTimers(now time.Time) []*timer {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var due []*timer
+	due := n.due[:0]
 	for len(n.timers) > 0 && !n.timers[0].due.After(now) {
 		t := heap.Pop(&n.timers).(*timer)
 		if t.state.Load() == timerPending {
@@ -82,6 +83,7 @@ func (n *Node) dueTimers(now time.Time) []*timer {
 	if len(n.timers) > 0 {
 		n.tick.Reset(n.timers[0].due.Sub(now))
 	}
+	n.due = due
 	return due
 }
 
@@ -93,10 +95,12 @@ func (n *Node) runTimers() {
 		n.receive(<-n.inbox)
 	}
 	now := time.Now()
-	for _, t := range n.dueTimers(now) {
+	due := n.dueTimers(now)
+	for _, t := range due {
 		if t.state.CompareAndSwap(timerPending, timerFired) {
 			n.stats.noteTimerLate(now.Sub(t.due))
 			t.f()
 		}
 	}
+	clear(due) // the slice is reused: let the callbacks go
 }

@@ -1,6 +1,7 @@
 package scribe
 
 import (
+	"slices"
 	"time"
 
 	"github.com/almcast/alm/id"
@@ -32,23 +33,10 @@ func (s *Scribe) beatDue(c *child, e *BeatEntry, now time.Duration) bool {
 	}
 	b := &c.beat
 	quiet := now-c.fed < s.cfg.BeatPeriod && now-b.at < beatQuiet*s.cfg.BeatPeriod
-	if quiet && b.at > 0 && b.spare == e.Spare && b.up == e.Up.ID && samePath(b.path, e.Path) {
+	if quiet && b.at > 0 && b.spare == e.Spare && b.up == e.Up.ID && slices.Equal(b.path, e.Path) {
 		return false
 	}
 	b.at, b.spare, b.up = now, e.Spare, e.Up.ID
 	b.path = append(b.path[:0], e.Path...)
-	return true
-}
-
-// samePath reports whether two paths are the same.
-func samePath(a, b []id.ID) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
 	return true
 }

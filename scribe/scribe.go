@@ -404,6 +404,9 @@ func (s *Scribe) Heard(from id.ID) {
 // Fed notes that data of g just went to child x: while it flows, the
 // child hears this node without beats (Config.QuietBeats).
 func (s *Scribe) Fed(g id.ID, x id.ID) {
+	if !s.cfg.QuietBeats {
+		return // only quiet beats look at it
+	}
 	if gr, ok := s.groups[g]; ok {
 		if c := gr.child(x); c != nil {
 			c.fed = s.e.Now()

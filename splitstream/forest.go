@@ -85,9 +85,10 @@ func (f *Forest) Proto() string { return scribe.Proto }
 // Start implements delivery.Mode.
 func (f *Forest) Start() {
 	k := len(f.stripes)
+	up := delivery.Usable(f.h)
 	if f.h.IsSource() {
-		f.cap = OutCapacity(delivery.Usable(f.h), f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead)
-		if delivery.Usable(f.h) <= 0 {
+		f.cap = OutCapacity(up, f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead)
+		if up <= 0 {
 			f.cap = k * 4
 		}
 		for _, s := range f.stripes {
@@ -97,8 +98,8 @@ func (f *Forest) Start() {
 		f.sc.Start()
 		return
 	}
-	f.cap = min(OutCapacity(delivery.Usable(f.h), f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead), f.cfg.MaxChildren)
-	if delivery.Usable(f.h) <= 0 {
+	f.cap = min(OutCapacity(up, f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead), f.cfg.MaxChildren)
+	if up <= 0 {
 		f.cap = k // unknown upload: one copy of the stream
 	}
 	f.sc.SetFeeder(f.h.Source())
