@@ -93,6 +93,27 @@ type Uplink interface {
 	Backlog() time.Duration
 }
 
+// Laggard is implemented by an Env whose event loop can fall behind
+// (over QUIC, when the process is short of CPU): Lateness is how late the
+// node's timers have run of late. Failure detectors add it to their
+// waits: a node that runs late hears answers late, and when the cause is
+// a loaded machine its peers there are late too. (200 viewers over QUIC
+// in one process: a second's stall as the trees formed made nodes time
+// out live peers, whose repairs and rejoins stalled the process further,
+// and the run collapsed.) The simulator's timers are exact; it does not
+// implement it.
+type Laggard interface {
+	Lateness() time.Duration
+}
+
+// Lateness returns e's Lateness, or 0 if e does not implement Laggard.
+func Lateness(e Env) time.Duration {
+	if l, ok := e.(Laggard); ok {
+		return l.Lateness()
+	}
+	return 0
+}
+
 // FrameShare is implemented by an Env whose links carry more than the
 // messages sent (packet headers, acknowledgements, handshakes): Share is
 // the fraction of the node's upload capacity its messages can use. A

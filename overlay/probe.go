@@ -40,10 +40,12 @@ func (n *Node) probeNode(ref id.Ref, tries int, optional bool, cb func(ok bool, 
 func (n *Node) ping(p *probe) {
 	// The ping leaves once this node's own uplink queue has drained; the
 	// wait and the RTT count from then, so that a thin, busy uplink does
-	// not make its own node blame live peers.
-	wait := n.cfg.ProbeTimeout + n.backlog()
+	// not make its own node blame live peers. A node that runs late
+	// (env.Laggard) waits longer too.
+	queued := n.backlog()
+	wait := queued + n.cfg.ProbeTimeout + n.slack()
 	nonce := n.next()
-	p.pings = append(p.pings, pingSent{nonce, n.e.Now() + wait - n.cfg.ProbeTimeout})
+	p.pings = append(p.pings, pingSent{nonce, n.e.Now() + queued})
 	n.nonces[nonce] = p.ref.ID
 	due := n.e.Now() + wait
 	rearmed := false
@@ -86,6 +88,10 @@ func (n *Node) backlog() time.Duration {
 	}
 	return 0
 }
+
+// slack is what a wait for an answer adds for a node that runs late:
+// twice its lateness (env.Laggard), since its peers may run as late.
+func (n *Node) slack() time.Duration { return 2 * env.Lateness(n.e) }
 
 func (n *Node) finishProbe(p *probe, ok bool, rtt time.Duration) {
 	delete(n.probes, p.ref.ID)

@@ -19,6 +19,7 @@ type nodeEnv struct {
 
 var _ env.Env = (*nodeEnv)(nil)
 var _ env.Uplink = (*nodeEnv)(nil)
+var _ env.Laggard = (*nodeEnv)(nil)
 var _ env.FrameShare = (*nodeEnv)(nil)
 var _ env.Loop = (*Node)(nil)
 
@@ -45,6 +46,9 @@ func (e *nodeEnv) Backlog() time.Duration {
 	}
 	return e.n.shim.backlog()
 }
+
+// Lateness implements env.Laggard (timers.go).
+func (e *nodeEnv) Lateness() time.Duration { return e.n.lateness(time.Now()) }
 
 // Share implements env.FrameShare: Config.FrameShare.
 func (e *nodeEnv) Share() float64 { return e.n.cfg.FrameShare }

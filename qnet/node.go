@@ -100,6 +100,8 @@ type Node struct {
 	timerSeq uint64             // timers set so far, for their order
 	tick     *time.Timer        // fires when the earliest timer is due
 	due      []*timer           // dueTimers' result, reused
+	late     time.Duration      // the node's lateness (timers.go)
+	lateAt   time.Time          // when late was noted
 	started  bool               // Run was called
 	closed   bool               // the node stopped
 	wg       sync.WaitGroup     // goroutines other than Run's

@@ -98,9 +98,34 @@ func (n *Node) runTimers() {
 	due := n.dueTimers(now)
 	for _, t := range due {
 		if t.state.CompareAndSwap(timerPending, timerFired) {
-			n.stats.noteTimerLate(now.Sub(t.due))
+			late := now.Sub(t.due)
+			n.stats.noteTimerLate(late)
+			n.noteLate(now, late)
 			t.f()
 		}
 	}
 	clear(due) // the slice is reused: let the callbacks go
+}
+
+// lateHold is how long a late timer counts in full towards the node's
+// lateness; after it, the lateness fades at one second a second.
+const lateHold = 2 * time.Second
+
+// noteLate takes a timer that ran late into the node's lateness; event
+// loop only.
+func (n *Node) noteLate(now time.Time, late time.Duration) {
+	if late > n.lateness(now) {
+		n.late, n.lateAt = late, now
+	}
+}
+
+// lateness is how late the node's timers have run of late: the largest
+// delay noted, held for lateHold and fading after it (env.Laggard); event
+// loop only.
+func (n *Node) lateness(now time.Time) time.Duration {
+	since := now.Sub(n.lateAt)
+	if since <= lateHold {
+		return n.late
+	}
+	return max(0, n.late-(since-lateHold))
 }

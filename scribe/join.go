@@ -53,7 +53,7 @@ func (s *Scribe) armJoin(g *group, d time.Duration) {
 	if g.joinTimer != nil {
 		g.joinTimer.Stop()
 	}
-	d += time.Duration(s.e.Rand().Int64N(int64(d)/4 + 1))
+	d += time.Duration(s.e.Rand().Int64N(int64(d)/4+1)) + s.slack()
 	g.joinTimer = s.e.After(d, func() {
 		g.joinTimer = nil
 		if g.answered {
@@ -214,7 +214,7 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 // again.
 func (s *Scribe) replaceLost(g *group, lost id.ID) {
 	c := g.child(lost)
-	if c == nil || s.e.Now()-c.heard <= s.cfg.ParentTimeout {
+	if c == nil || s.e.Now()-c.heard <= s.cfg.ParentTimeout+s.slack() {
 		return
 	}
 	g.removeChild(lost)

@@ -1,6 +1,9 @@
 package scribe
 
 import (
+	"time"
+
+	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 )
 
@@ -8,6 +11,7 @@ import (
 // parents, and sends every child one heartbeat for all its groups.
 func (s *Scribe) beat() {
 	now := s.e.Now()
+	slack := s.slack()
 	type out struct {
 		to id.Ref
 		b  *Beat
@@ -20,7 +24,7 @@ func (s *Scribe) beat() {
 		}
 		kept := g.children[:0]
 		for _, c := range g.children {
-			if now-c.heard > s.cfg.ChildTimeout {
+			if now-c.heard > s.cfg.ChildTimeout+slack {
 				s.stats.ChildTimeouts++
 				continue
 			}
@@ -30,7 +34,7 @@ func (s *Scribe) beat() {
 			g.children[i] = nil
 		}
 		g.children = kept
-		if g.hasParent() && now-g.heard > s.cfg.ParentTimeout {
+		if g.hasParent() && now-g.heard > s.cfg.ParentTimeout+slack {
 			s.stats.ParentTimeouts++
 			s.orphaned(g)
 			s.lose(g, g.heard)
@@ -166,3 +170,9 @@ func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
 		}
 	}
 }
+
+// slack is what a wait for a peer adds while this node runs late: twice
+// its lateness (env.Laggard), since its peers may run as late. Without
+// it a stalled process times out live parents and children, and the
+// rejoins stall it further.
+func (s *Scribe) slack() time.Duration { return 2 * env.Lateness(s.e) }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 )
 
@@ -133,10 +134,11 @@ func (r *Relay) advance(now time.Duration) {
 func (r *Relay) target(w *want) (id.Ref, bool) {
 	now := r.e.Now()
 	w.tries++
-	w.next = now + r.cfg.RepairTimeout
+	late := env.Lateness(r.e) // a node that runs late waits longer
+	w.next = now + r.cfg.RepairTimeout + late
 	if w.tries <= r.cfg.ParentTries {
 		g := r.groupOf(w.seq)
-		if p := r.sc.Parent(g); !p.IsZero() && r.sc.Silence(g) <= r.cfg.ParentSilence {
+		if p := r.sc.Parent(g); !p.IsZero() && r.sc.Silence(g) <= r.cfg.ParentSilence+2*late {
 			w.last = p.ID
 			return p, true
 		}
