@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 )
 
@@ -134,11 +133,10 @@ func (r *Relay) advance(now time.Duration) {
 func (r *Relay) target(w *want) (id.Ref, bool) {
 	now := r.e.Now()
 	w.tries++
-	late := env.Lateness(r.e) // a node that runs late waits longer
-	w.next = now + r.cfg.RepairTimeout + late
+	w.next = now + r.cfg.RepairTimeout
 	if w.tries <= r.cfg.ParentTries {
 		g := r.groupOf(w.seq)
-		if p := r.sc.Parent(g); !p.IsZero() && r.sc.Silence(g) <= r.cfg.ParentSilence+2*late {
+		if p := r.sc.Parent(g); !p.IsZero() && r.sc.Silence(g) <= r.cfg.ParentSilence {
 			w.last = p.ID
 			return p, true
 		}
