@@ -13,6 +13,13 @@ import (
 // that drops everything (a bare Mux), in a lossless simulator.
 func probePair(t *testing.T, upload int64) (*sim.Network, *sim.Node, *Node, *sim.Node) {
 	t.Helper()
+	return probePairWith(t, upload, func(e env.Env) env.Env { return e })
+}
+
+// probePairWith is probePair with the overlay node's env passed through
+// wrap.
+func probePairWith(t *testing.T, upload int64, wrap func(env.Env) env.Env) (*sim.Network, *sim.Node, *Node, *sim.Node) {
+	t.Helper()
 	sc := sim.DefaultConfig()
 	sc.Seed = 7
 	sc.Loss = 0
@@ -22,7 +29,7 @@ func probePair(t *testing.T, upload int64) (*sim.Network, *sim.Node, *Node, *sim
 	}
 	var ov *Node
 	a := nw.Add(sim.NodeSpec{Upload: upload}, func(e env.Env) env.Handler {
-		ov, err = New(e, DefaultConfig())
+		ov, err = New(wrap(e), DefaultConfig())
 		if err != nil {
 			t.Fatal(err)
 		}

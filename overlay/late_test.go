@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/almcast/alm/env"
-	"github.com/almcast/alm/sim"
 )
 
 // lateEnv is an Env whose event loop reports itself late (env.Laggard).
@@ -20,24 +19,7 @@ func (e lateEnv) Lateness() time.Duration { return e.late }
 // reports late, and returns when the probe gave up.
 func probeSilent(t *testing.T, late time.Duration) time.Duration {
 	t.Helper()
-	sc := sim.DefaultConfig()
-	sc.Seed = 7
-	sc.Loss = 0
-	nw, err := sim.New(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ov *Node
-	a := nw.Add(sim.NodeSpec{Upload: -1}, func(e env.Env) env.Handler {
-		ov, err = New(lateEnv{e, late}, DefaultConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		mux := env.NewMux()
-		mux.Handle(Proto, ov)
-		return mux
-	})
-	b := nw.Add(sim.NodeSpec{Upload: -1}, func(env.Env) env.Handler { return env.NewMux() })
+	nw, a, ov, b := probePairWith(t, -1, func(e env.Env) env.Env { return lateEnv{e, late} })
 	var gaveUp time.Duration
 	a.Do(func() {
 		ov.probeNode(b.Self(), ov.cfg.ProbeTries, false, func(ok bool, _ time.Duration) {
