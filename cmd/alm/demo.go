@@ -59,14 +59,15 @@ func runDemo(ctx context.Context, args []string) error {
 		one.Modes = []string{m}
 		done := make(chan struct{})
 		go progress(done, fmt.Sprintf("[%d/%d] %s", i+1, len(sc.Modes), m), sc.Duration+2*sc.JoinInterval*time.Duration(sc.Viewers)+sc.TuneInTime()+8*time.Second)
-		r, err := lab.RunStream(ctx, one)
+		// Each mode in a fresh process, as alm lab does over QUIC.
+		r, err := runModeProcess(ctx, one)
 		close(done)
 		if err != nil {
 			return err
 		}
-		res.Modes = append(res.Modes, r.Modes...)
+		res.Modes = append(res.Modes, r)
 		fmt.Printf("\r[%d/%d] %-8s continuity %.4f, startup p95 %.0f ms, lag p95 %.0f ms%20s\n", i+1, len(sc.Modes), m,
-			r.Modes[0].ContinuityMean, r.Modes[0].StartupMsP95, r.Modes[0].LagMsP95, "")
+			r.ContinuityMean, r.StartupMsP95, r.LagMsP95, "")
 	}
 	fmt.Println()
 	printStreamTable(res)

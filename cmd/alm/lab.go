@@ -70,9 +70,9 @@ func runLab(ctx context.Context, args []string) error {
 	}
 	defer stopProf()
 	if *rates != "" {
-		return runSweep(ctx, sc, *rates, *asJSON, *reportDir)
+		return runSweep(ctx, sc, *rates, *asJSON, *reportDir, prof.on())
 	}
-	res, err := lab.RunStream(ctx, sc)
+	res, err := runModes(ctx, sc, prof.on())
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func runLab(ctx context.Context, args []string) error {
 
 // runSweep runs the scenario at each rate of the list, with the upload
 // capacities it has at its own rate, and prints (or reports) every point.
-func runSweep(ctx context.Context, sc lab.Scenario, rates string, asJSON bool, reportDir string) error {
+func runSweep(ctx context.Context, sc lab.Scenario, rates string, asJSON bool, reportDir string, inProcess bool) error {
 	if err := sc.Validate(); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func runSweep(ctx context.Context, sc lab.Scenario, rates string, asJSON bool, r
 	}
 	sw := &report.Sweep{}
 	for _, r := range rs {
-		res, err := lab.RunStream(ctx, report.AtRate(sc, r))
+		res, err := runModes(ctx, report.AtRate(sc, r), inProcess)
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,9 @@ func usage() {
 	fmt.Fprintln(os.Stderr, "usage: alm <command> [flags]\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
+		if n == labModeCommand {
+			continue // internal
+		}
 		names = append(names, n)
 	}
 	sort.Strings(names)

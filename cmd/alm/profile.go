@@ -19,6 +19,9 @@ func profileFlags(fs *flag.FlagSet) profiles {
 	}
 }
 
+// on reports whether a profile was asked for.
+func (p profiles) on() bool { return *p.cpu != "" || *p.mem != "" }
+
 // start begins CPU profiling if asked; the returned function ends it and
 // writes the heap profile.
 func (p profiles) start() (func(), error) {
