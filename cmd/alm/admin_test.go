@@ -47,12 +47,7 @@ func played(ctx context.Context, addr string) int {
 // with --admin: the player's metrics must move while it plays, and alm
 // inspect on the source must list the player.
 func TestAdminMetricsMoveAndInspectListsViewers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
-	bin := cliBuild(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	bin, ctx := cliSetup(t, 60*time.Second)
 	dir := t.TempDir()
 	srcAddr := "127.0.0.1:" + strconv.Itoa(cliFreeUDPPort(t))
 	srcAdmin, plAdmin := freeTCP(t), freeTCP(t)

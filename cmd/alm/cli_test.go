@@ -32,6 +32,19 @@ func cliBuild(t *testing.T) string {
 	return bin
 }
 
+// cliSetup skips the test in short mode (it builds the binary), builds
+// the binary and returns it with a context that ends after d.
+func cliSetup(t *testing.T, d time.Duration) (string, context.Context) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("short: builds the binary")
+	}
+	bin := cliBuild(t)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return bin, ctx
+}
+
 // cliFreeUDPPort returns a loopback UDP port that was free a moment ago.
 func cliFreeUDPPort(t *testing.T) int {
 	t.Helper()

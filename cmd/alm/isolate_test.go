@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os/exec"
 	"strings"
@@ -13,12 +12,7 @@ import (
 // binary: each mode runs in a child process (lab-mode), and both results
 // come back whole, in order, with the scenario's figures.
 func TestLabQUICModesInOwnProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short: builds the binary and streams over QUIC")
-	}
-	bin := cliBuild(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	bin, ctx := cliSetup(t, 2*time.Minute)
 	out, err := exec.CommandContext(ctx, bin, "lab", "--net", "quic", "--viewers", "4", "--modes", "forest,direct",
 		"--source-upload", "8x", "--duration", "4s", "--json").Output()
 	if err != nil {
@@ -51,10 +45,7 @@ func TestLabQUICModesInOwnProcesses(t *testing.T) {
 // TestLabModeRejectsBadInput: the internal command fails cleanly on
 // arguments or on input that is not a scenario.
 func TestLabModeRejectsBadInput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short: builds the binary")
-	}
-	bin := cliBuild(t)
+	bin, _ := cliSetup(t, time.Minute)
 	if out, err := exec.Command(bin, labModeCommand, "extra").CombinedOutput(); err == nil {
 		t.Fatalf("lab-mode with an argument succeeded: %s", out)
 	}
