@@ -21,12 +21,13 @@ func init() {
 }
 
 // runModes runs every mode of the scenario. Over QUIC each mode runs in a
-// fresh process of its own (this binary's lab-mode command): every node
-// of a QUIC run lives in one process, and a mode run after others in the
-// same process did far worse than alone (200 viewers, --modes
-// tree,forest,mesh: 0.9856, 0.7936, 0.4052; tree three times in a row:
-// 0.7357, 0.4685, 0.2421), which biased every comparison by the order of
-// the modes. The simulator has no such effect and runs in process.
+// fresh process of its own (this binary's lab-mode command), so that no
+// mode inherits what an earlier one left in the process: every node of a
+// QUIC run lives in one process, and modes run after others there did
+// worse (200 viewers, --modes tree,forest,mesh: 0.9856, 0.7936, 0.4052;
+// tree three times in a row: 0.7357, 0.4685, 0.2421), though runs on
+// this machine vary so much that the order is not proven to be the cause.
+// The simulator is deterministic and runs in process.
 // With inProcess (a profile was asked for, which must see the nodes) the
 // modes run in this process.
 func runModes(ctx context.Context, sc lab.Scenario, inProcess bool) (*lab.StreamResult, error) {
