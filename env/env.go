@@ -114,6 +114,11 @@ func Lateness(e Env) time.Duration {
 	return 0
 }
 
+// Slack is what a failure detector adds to a wait for a peer's answer:
+// twice the node's lateness, since on a loaded machine its peers may run
+// as late as it does. 0 where the Env is never late (the simulator).
+func Slack(e Env) time.Duration { return 2 * Lateness(e) }
+
 // FrameShare is implemented by an Env whose links carry more than the
 // messages sent (packet headers, acknowledgements, handshakes): Share is
 // the fraction of the node's upload capacity its messages can use. A

@@ -43,7 +43,7 @@ func (n *Node) ping(p *probe) {
 	// not make its own node blame live peers. A node that runs late
 	// (env.Laggard) waits longer too.
 	queued := n.backlog()
-	wait := queued + n.cfg.ProbeTimeout + n.slack()
+	wait := queued + n.cfg.ProbeTimeout + env.Slack(n.e)
 	nonce := n.next()
 	p.pings = append(p.pings, pingSent{nonce, n.e.Now() + queued})
 	n.nonces[nonce] = p.ref.ID
@@ -88,10 +88,6 @@ func (n *Node) backlog() time.Duration {
 	}
 	return 0
 }
-
-// slack is what a wait for an answer adds for a node that runs late:
-// twice its lateness (env.Laggard), since its peers may run as late.
-func (n *Node) slack() time.Duration { return 2 * env.Lateness(n.e) }
 
 func (n *Node) finishProbe(p *probe, ok bool, rtt time.Duration) {
 	delete(n.probes, p.ref.ID)

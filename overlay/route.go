@@ -178,7 +178,7 @@ func (n *Node) step(r *Route, prev id.Ref, tried []id.ID) {
 	out.Ack = n.next()
 	// The wait counts from when the message leaves this node's own
 	// uplink, and is longer while the node runs late.
-	h := &hop{out: &out, prev: prev, next: next, tried: tried, wait: n.hopTimeout(next.ID) + n.backlog() + n.slack()}
+	h := &hop{out: &out, prev: prev, next: next, tried: tried, wait: n.hopTimeout(next.ID) + n.backlog() + env.Slack(n.e)}
 	n.hops[out.Ack] = h
 	h.due = n.e.Now() + h.wait
 	h.timer = n.after(h.wait, func() { n.hopExpired(h) })

@@ -3,6 +3,7 @@ package scribe
 import (
 	"time"
 
+	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 )
 
@@ -53,7 +54,7 @@ func (s *Scribe) armJoin(g *group, d time.Duration) {
 	if g.joinTimer != nil {
 		g.joinTimer.Stop()
 	}
-	d += time.Duration(s.e.Rand().Int64N(int64(d)/4+1)) + s.slack()
+	d += time.Duration(s.e.Rand().Int64N(int64(d)/4+1)) + env.Slack(s.e)
 	g.joinTimer = s.e.After(d, func() {
 		g.joinTimer = nil
 		if g.answered {
@@ -214,7 +215,7 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 // again.
 func (s *Scribe) replaceLost(g *group, lost id.ID) {
 	c := g.child(lost)
-	if c == nil || s.e.Now()-c.heard <= s.cfg.ParentTimeout+s.slack() {
+	if c == nil || s.e.Now()-c.heard <= s.cfg.ParentTimeout+env.Slack(s.e) {
 		return
 	}
 	g.removeChild(lost)

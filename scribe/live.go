@@ -1,8 +1,6 @@
 package scribe
 
 import (
-	"time"
-
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 )
@@ -11,7 +9,7 @@ import (
 // parents, and sends every child one heartbeat for all its groups.
 func (s *Scribe) beat() {
 	now := s.e.Now()
-	slack := s.slack()
+	slack := env.Slack(s.e) // a late node waits longer for its peers
 	type out struct {
 		to id.Ref
 		b  *Beat
@@ -170,9 +168,3 @@ func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
 		}
 	}
 }
-
-// slack is what a wait for a peer adds while this node runs late: twice
-// its lateness (env.Laggard), since its peers may run as late. Without
-// it a stalled process times out live parents and children, and the
-// rejoins stall it further.
-func (s *Scribe) slack() time.Duration { return 2 * env.Lateness(s.e) }

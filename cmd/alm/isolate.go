@@ -43,7 +43,7 @@ func runModes(ctx context.Context, sc lab.Scenario, inProcess bool) (*lab.Stream
 		one.Modes = []string{m}
 		r, err := runModeProcess(ctx, one)
 		if err != nil {
-			return nil, fmt.Errorf("lab: mode %s: %w", m, err)
+			return nil, fmt.Errorf("mode %s: %w", m, err)
 		}
 		res.Modes = append(res.Modes, r)
 	}
@@ -56,21 +56,21 @@ func runModeProcess(ctx context.Context, sc lab.Scenario) (lab.ModeResult, error
 	var r lab.ModeResult
 	exe, err := os.Executable()
 	if err != nil {
-		return r, fmt.Errorf("alm: find this binary: %w", err)
+		return r, fmt.Errorf("find this binary: %w", err)
 	}
 	var in bytes.Buffer
 	if err := gob.NewEncoder(&in).Encode(sc); err != nil {
-		return r, fmt.Errorf("alm: encode scenario: %w", err)
+		return r, fmt.Errorf("encode scenario: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, exe, labModeCommand)
 	cmd.Stdin = &in
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return r, fmt.Errorf("alm: mode process: %w", err)
+		return r, fmt.Errorf("mode process: %w", err)
 	}
 	if err := gob.NewDecoder(bytes.NewReader(out)).Decode(&r); err != nil {
-		return r, fmt.Errorf("alm: read mode result: %w", err)
+		return r, fmt.Errorf("read mode result: %w", err)
 	}
 	return r, nil
 }

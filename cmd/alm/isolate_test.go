@@ -19,9 +19,6 @@ func TestLabQUICModesInOwnProcesses(t *testing.T) {
 		t.Fatalf("alm lab: %v", err)
 	}
 	var res struct {
-		Scenario struct {
-			Modes []string `json:"modes"`
-		} `json:"scenario"`
 		Modes []struct {
 			Mode       string  `json:"mode"`
 			Viewers    int     `json:"viewers"`
