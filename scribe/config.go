@@ -116,6 +116,11 @@ func (c Config) Validate() error {
 		return errors.New("scribe: parent timeout must exceed the beat period")
 	case c.ChildTimeout <= c.RefreshPeriod:
 		return errors.New("scribe: child timeout must exceed the refresh period")
+	case c.ParentTimeout <= c.RefreshPeriod:
+		// A grandparent takes an orphan's word that its parent fell
+		// silent only if it has not heard from that parent for
+		// ParentTimeout either: a live node must refresh sooner.
+		return errors.New("scribe: parent timeout must exceed the refresh period")
 	case c.MaxPushDown < 1 || c.MaxPath < 2 || c.MaxPath > maxPath || c.EntryTries < 0:
 		return errors.New("scribe: max push-down must be positive, max path in [2, 64] and entry tries not negative")
 	case c.MaxChildren < 1 || c.MaxChildren > 4096:

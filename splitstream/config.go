@@ -58,6 +58,15 @@ func DefaultConfig() Config {
 	sc.BeatPeriod = 250 * time.Millisecond
 	sc.ParentTimeout = 700 * time.Millisecond
 	sc.JoinTimeout = 700 * time.Millisecond
+	// Children refresh faster than a parent times out: a grandparent
+	// takes an orphan's word that its parent fell silent only if it has
+	// not heard from that parent for ParentTimeout either. Refreshing
+	// once a second, live forwarders looked silent between refreshes: in
+	// a run of scenario H (with a variant of the player's start) the
+	// source dropped a stripe's top forwarder, 900ms after its last
+	// refresh, and it found no place again: its subtree, a quarter of
+	// the stream for every viewer, had no data for the last 30s.
+	sc.RefreshPeriod = 500 * time.Millisecond
 	return Config{
 		Stripes:       4,
 		Scribe:        sc,
