@@ -123,6 +123,14 @@ func Names() []string {
 	return out
 }
 
+// Starter is implemented by modes that know from which chunk on a
+// viewer can expect the whole stream: its player keeps what comes but
+// does not start until StartFrom reports ok, then starts at or after from
+// (player.SetGate).
+type Starter interface {
+	StartFrom() (from uint64, ok bool)
+}
+
 // Summarizer is implemented by modes whose lab figures need every node's
 // view (tree depth, partner counts, request rates). The lab gathers each
 // viewer's Stats on its own event loop and hands them to the source's

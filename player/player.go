@@ -135,7 +135,9 @@ type Player struct {
 	buf      ring          // chunks held, from next on
 	timer    env.Timer
 	arrivals func(c *chunk.Chunk, delay time.Duration)
-	late     []lateChunk // recent late chunks, for raising the lag
+	late     []lateChunk    // recent late chunks, for raising the lag
+	gate     Gate           // nil: start with the first chunk
+	held     []*chunk.Chunk // chunks kept while the gate is shut, by seq
 }
 
 // New returns a player on e that plays to out (nil: measure only).
@@ -195,31 +197,29 @@ func (p *Player) Buffer() time.Duration {
 // Has reports whether the player holds seq (for delivery modes that must
 // not fetch a chunk twice).
 func (p *Player) Has(seq uint64) bool {
-	return p.buf.get(seq) != nil
+	return p.buf.get(seq) != nil || p.heldAt(seq) >= 0
 }
 
-// Next is the next sequence number to play (0 before playback).
-func (p *Player) Next() uint64 { return p.next }
+// Next is the next sequence number to play (0 before playback). While a
+// gate holds the player back with a target lag, it is the first chunk
+// that would still play at that lag, had the player started: the
+// delivery mode neither asks for nor forwards older ones.
+func (p *Player) Next() uint64 {
+	if !p.first && len(p.held) > 0 && p.cfg.TargetLag > 0 {
+		return p.heldNext()
+	}
+	return p.next
+}
 
 // Offer takes a verified chunk. It reports whether the chunk was new and
 // kept.
 func (p *Player) Offer(c *chunk.Chunk) bool {
 	now := p.e.Now()
 	if !p.first {
-		p.Join()
-		p.first = true
-		p.dur = time.Duration(c.Duration)
-		if p.dur <= 0 {
-			p.dur = 200 * time.Millisecond
+		if p.gate != nil {
+			return p.hold(c)
 		}
-		p.base = c.Time - int64(c.Seq)*int64(p.dur)
-		p.offset = now - c.Timestamp() + p.Buffer()
-		if p.cfg.TargetLag > 0 {
-			p.offset = max(p.offset, p.cfg.TargetLag)
-		}
-		p.next = c.Seq
-		p.stats.Lag = p.offset
-		p.timer = p.e.After(p.deadline(p.next)-now, p.tick)
+		p.begin(c, now)
 	}
 	switch {
 	case c.Seq < p.next:
@@ -245,6 +245,24 @@ func (p *Player) Offer(c *chunk.Chunk) bool {
 		p.arrivals(c, now-c.Timestamp())
 	}
 	return true
+}
+
+// begin starts playback with c, the first chunk to play.
+func (p *Player) begin(c *chunk.Chunk, now time.Duration) {
+	p.Join()
+	p.first = true
+	p.dur = time.Duration(c.Duration)
+	if p.dur <= 0 {
+		p.dur = 200 * time.Millisecond
+	}
+	p.base = c.Time - int64(c.Seq)*int64(p.dur)
+	p.offset = now - c.Timestamp() + p.Buffer()
+	if p.cfg.TargetLag > 0 {
+		p.offset = max(p.offset, p.cfg.TargetLag)
+	}
+	p.next = c.Seq
+	p.stats.Lag = p.offset
+	p.timer = p.e.After(p.deadline(p.next)-now, p.tick)
 }
 
 // deadline is the playout time of seq.

@@ -70,6 +70,7 @@ type child struct {
 	spare int           // free slots in its subtree, as it last said
 	kids  int           // its own children, as it last said
 	own   int           // its own free slots, as it last said
+	took  bool          // it has had free slots or children: it may forward
 	fed   time.Duration // when data last went to it (Fed)
 	beat  beatSent      // the last beat entry sent to it
 }

@@ -259,3 +259,60 @@ func TestTreeQuietBeats(t *testing.T) {
 		}
 	}
 }
+
+// TestHandOnSkipsLeaves: a full node whose children are all leaves
+// without room refuses a join at once instead of handing it down to one
+// of them, which could only refuse it a hop later.
+func TestHandOnSkipsLeaves(t *testing.T) {
+	// Viewers upload half the rate: each is a leaf; the source takes as
+	// many as its upload carries and is then full.
+	w := newWorld(t, scribe.TreeName, 3, 8, 0, func(int) int64 { return rate / 2 })
+	w.Start()
+	w.NW.RunFor(10 * time.Second)
+	g := w.Ch.ID()
+	src := w.Sts[0].Mode().(*scribe.Tree).Scribe()
+	kids := src.Children(g)
+	if len(kids) == 0 {
+		t.Fatal("the source has no children")
+	}
+	for _, k := range kids {
+		if src.Kids(g, k.ID) != 0 {
+			t.Fatalf("child %v forwards", k)
+		}
+	}
+	// A viewer that is not the source's child asks it, as a join handed
+	// down to it.
+	var joiner id.Ref
+	for i := 1; i < len(w.Nodes); i++ {
+		if !src.IsChild(g, w.Nodes[i].Self().ID) {
+			joiner = w.Nodes[i].Self()
+			break
+		}
+	}
+	if joiner.IsZero() {
+		t.Fatal("every viewer is the source's child")
+	}
+	handed, refused := 0, 0
+	w.NW.Trace = func(from, to *sim.Node, m wire.Message, _ int, _ bool) {
+		if from != w.Nodes[0] {
+			return
+		}
+		switch m := m.(type) {
+		case *scribe.Join:
+			if m.Joiner.ID == joiner.ID {
+				handed++
+			}
+		case *scribe.Refuse:
+			if to.Self().ID == joiner.ID {
+				refused++
+			}
+		}
+	}
+	w.Nodes[0].Do(func() {
+		w.Sts[0].Mode().(*scribe.Tree).Receive(joiner, &scribe.Join{Group: g, Joiner: joiner, Down: true, Hops: 1})
+	})
+	w.NW.RunFor(100 * time.Millisecond)
+	if handed != 0 || refused != 1 {
+		t.Errorf("join handed to a leaf %d times, refused %d times; want 0 and 1", handed, refused)
+	}
+}

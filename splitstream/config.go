@@ -42,6 +42,10 @@ type Config struct {
 	// SpareChildren caps a node's children in the spare-capacity group's
 	// tree, which carries no data. Default 8.
 	SpareChildren int
+	// StartWait bounds how long a viewer's player waits, after the viewer
+	// joins its stripes, for every stripe to deliver before it starts
+	// (Forest.StartFrom). Default 3s.
+	StartWait time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
@@ -75,6 +79,7 @@ func DefaultConfig() Config {
 		Overhead:      1.03,
 		MaxChildren:   64,
 		SpareChildren: 8,
+		StartWait:     3 * time.Second,
 	}
 }
 
@@ -87,6 +92,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("splitstream: headroom %v or overhead %v out of range", c.Headroom, c.Overhead)
 	case c.MaxChildren < 0 || c.SpareChildren < 1:
 		return fmt.Errorf("splitstream: max children %d or spare children %d out of range", c.MaxChildren, c.SpareChildren)
+	case c.StartWait < 0:
+		return fmt.Errorf("splitstream: start wait %v is negative", c.StartWait)
 	}
 	if err := c.Scribe.Validate(); err != nil {
 		return fmt.Errorf("splitstream: %w", err)

@@ -42,6 +42,8 @@ type Forest struct {
 	home    int // the stripe this node forwards in
 	cap     int // stripe children over all stripes
 	rep     *scribe.RepairClock
+	joined  time.Duration // when the viewer joined its stripes
+	first   []uint64      // per stripe, its first chunk's seq plus one (0: none yet)
 }
 
 var _ delivery.Summarizer = (*Forest)(nil)
@@ -102,6 +104,8 @@ func (f *Forest) Start() {
 	if up <= 0 {
 		f.cap = k // unknown upload: one copy of the stream
 	}
+	f.joined = f.h.Env().Now()
+	f.first = make([]uint64, k)
 	f.sc.SetFeeder(f.h.Source())
 	f.sc.SetSpareTree(f.spare)
 	f.sc.Start()
@@ -129,7 +133,37 @@ func (f *Forest) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	f.relay.Chunk(from, c, fresh)
 	if fresh {
 		f.rep.Data(f.stripeFor(c.Seq), f.h.Env().Now())
+		if f.first != nil {
+			if s := c.Seq % uint64(len(f.first)); f.first[s] == 0 || c.Seq+1 < f.first[s] {
+				f.first[s] = c.Seq + 1
+			}
+		}
 	}
+}
+
+// StartFrom implements delivery.Starter. A viewer's stripes attach one by
+// one as their joins find places, and a player that started on the first
+// chunk to come would miss the chunks of stripes still looking for a
+// parent (in the lab, 50 viewers tuning in together: every miss of a 20s
+// run fell in its first two seconds of playout). So the player waits
+// until every stripe has delivered, or StartWait has passed, and starts
+// where each stripe that delivered brings every chunk.
+func (f *Forest) StartFrom() (uint64, bool) {
+	var from uint64
+	got := 0
+	for _, s := range f.first {
+		if s > 0 {
+			got++
+			from = max(from, s-1)
+		}
+	}
+	if got == 0 || got < len(f.first) && f.h.Env().Now()-f.joined < f.cfg.StartWait {
+		return 0, false
+	}
+	// Stripe s brings every chunk from its first on: from the newest of
+	// those firsts, less the stripes' other residues, nothing is missing.
+	k := uint64(len(f.first))
+	return max(from+1, k) - k, true
 }
 
 // Stop implements delivery.Mode.

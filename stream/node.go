@@ -344,6 +344,9 @@ func (n *Node) onFound(m *Found) {
 		size := n.ov.LeafSet().Size()
 		n.player.SetTargetLag(delivery.LagFor(name, n.cfg.TargetLag, size))
 		n.player.SetMaxLag(delivery.MaxLagFor(name, n.cfg.TargetLag, n.cfg.MaxLag, size))
+		if s, ok := n.mode.(delivery.Starter); ok {
+			n.player.SetGate(s.StartFrom)
+		}
 	}
 	meta := m.Meta
 	n.meta = &meta
