@@ -279,13 +279,6 @@ func (s *Scribe) handOn(g *group, j *Join) {
 				return 1
 			}
 			return -1
-		case (c.kids > 0) != (b.kids > 0):
-			// No room known below either: a forwarder's subtree may
-			// have some since it last said; a leaf's has none.
-			if c.kids > 0 {
-				return 1
-			}
-			return -1
 		}
 		return 0
 	}
@@ -307,11 +300,11 @@ func (s *Scribe) handOn(g *group, j *Join) {
 			}
 		}
 	}
-	if best == nil || !best.took && best.spare == 0 {
-		// No child, or only leaves that never had room: a join handed
-		// down there would only be refused one hop later (over QUIC,
-		// 50 viewers tuning in: most refusals came from such leaves,
-		// and a viewer's stripe took up to 5s to find a parent).
+	if best == nil || best.own == 0 && best.spare == 0 && best.kids == 0 && s.leaf(g.id, best.ref) {
+		// No child, or only leaves that never take a handed-down join:
+		// it would only be refused one hop later (over QUIC, 50 viewers
+		// tuning in: most refusals came from such leaves, and a
+		// viewer's stripe took up to 5s to find a parent).
 		s.refuse(j)
 		return
 	}
@@ -323,6 +316,13 @@ func (s *Scribe) handOn(g *group, j *Join) {
 	}
 	s.stats.PushDowns++
 	s.handTo(best.ref, j, true)
+}
+
+// leaf reports whether the policy says child never takes a join handed
+// down to it in g.
+func (s *Scribe) leaf(g id.ID, child id.Ref) bool {
+	lp, ok := s.pol.(LeafPolicy)
+	return ok && lp.Leaf(g, child)
 }
 
 func (s *Scribe) handTo(to id.Ref, j *Join, down bool) {
@@ -339,7 +339,6 @@ func (s *Scribe) adopt(g *group, r id.Ref, spare ...uint16) {
 		c := &child{ref: r, heard: s.e.Now(), since: s.e.Now()}
 		if len(spare) > 0 {
 			c.own, c.spare = int(spare[0]), int(spare[0])
-			c.took = c.own > 0
 		}
 		g.children = append(g.children, c)
 	}

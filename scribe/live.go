@@ -157,7 +157,6 @@ func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
 		c.spare = int(e.Spare)
 		c.kids = int(e.Kids)
 		c.own = int(e.Own)
-		c.took = c.took || c.own > 0 || c.kids > 0
 	}
 	if len(r.Entries) >= maxEntries {
 		return // maybe split over several messages

@@ -38,6 +38,14 @@ type Policy interface {
 	Spare(g id.ID) int
 }
 
+// LeafPolicy is a Policy that knows children which never take a join
+// handed down to them in a group (a forest viewer in a stripe other than
+// its home stripe): a full node does not hand joins down to such a child
+// with no children of its own.
+type LeafPolicy interface {
+	Leaf(g id.ID, child id.Ref) bool
+}
+
 // Events are what a Scribe tells its mode; nil fields are skipped.
 type Events struct {
 	// ParentLost is called when the node loses its parent in g; since is
@@ -70,7 +78,6 @@ type child struct {
 	spare int           // free slots in its subtree, as it last said
 	kids  int           // its own children, as it last said
 	own   int           // its own free slots, as it last said
-	took  bool          // it has had free slots or children: it may forward
 	fed   time.Duration // when data last went to it (Fed)
 	beat  beatSent      // the last beat entry sent to it
 }

@@ -323,3 +323,22 @@ func TestForestStartsWhole(t *testing.T) {
 		t.Errorf("continuity %.4f over the seeds, want at least 0.993", got)
 	}
 }
+
+// TestForestLeaf: in each stripe only the nodes of that home stripe take
+// joins handed down to them, so a full node hands none to the others.
+func TestForestLeaf(t *testing.T) {
+	w := newWorld(t, splitstream.Name, 1, 8, 0, func(int) int64 { return 2 * rate })
+	f := forestOf(w, 1)
+	for i := 1; i < len(w.Nodes); i++ {
+		r := w.Nodes[i].Self()
+		home := r.ID.Digit(0) % len(f.Stripes())
+		for s, g := range f.Stripes() {
+			if got, want := f.Leaf(g, r), s != home; got != want {
+				t.Errorf("node %d (home %d) in stripe %d: leaf %v, want %v", i, home, s, got, want)
+			}
+		}
+	}
+	if f.Leaf(w.Ch.ID(), w.Nodes[2].Self()) {
+		t.Error("a group that is no stripe has leaves")
+	}
+}

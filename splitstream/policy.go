@@ -93,6 +93,14 @@ func (f *Forest) Adopt(g id.ID, child id.Ref, via scribe.Via) bool {
 	return via == scribe.ViaAnycast && f.interiorOnlyIn(s)
 }
 
+// Leaf implements scribe.LeafPolicy: a node takes joins handed down to
+// it only in its home stripe (in another only from a spare-capacity
+// search, or as the stripe's root).
+func (f *Forest) Leaf(g id.ID, child id.Ref) bool {
+	s := f.stripeOf(g)
+	return s >= 0 && f.homeOf(child) != s
+}
+
 // interiorOnlyIn reports whether the node has children in no stripe but s.
 func (f *Forest) interiorOnlyIn(s int) bool {
 	for i, g := range f.stripes {
