@@ -37,9 +37,7 @@ func TestGateHoldsStart(t *testing.T) {
 		}
 		open, from = true, 4
 	})
-	for s := uint64(5); s < 20; s++ {
-		r.arrive(s, time.Duration(s)*dur+100*time.Millisecond)
-	}
+	r.arriveAll(5, 20, 100*time.Millisecond)
 	r.net.Run(2950 * time.Millisecond) // chunk 19 plays at 2.9s
 	st := r.p.Stats()
 	if st.Lag != time.Second {
@@ -57,12 +55,8 @@ func TestGateHoldsStart(t *testing.T) {
 // TestGateEstimatesNext: while held back, Next is the first chunk that
 // would still play at the target lag, and it moves with time.
 func TestGateEstimatesNext(t *testing.T) {
-	cfg := player.Config{Window: 100, TargetLag: 500 * time.Millisecond, MinBuffer: 200 * time.Millisecond}
-	r := newRig(t, cfg)
-	r.p.SetGate(func() (uint64, bool) { return 0, false })
-	for s := uint64(0); s < 20; s++ {
-		r.arrive(s, time.Duration(s)*dur+50*time.Millisecond)
-	}
+	r := shutRig(t, 100)
+	r.arriveAll(0, 20, 50*time.Millisecond)
 	r.net.At(1560*time.Millisecond, func() {
 		// The newest chunk held is 15, 60ms old: 440ms more of lag
 		// reaches back 4 chunks.
@@ -79,14 +73,19 @@ func TestGateEstimatesNext(t *testing.T) {
 // TestGateFullWindowStarts: a gate that never opens does not hold more
 // than Window chunks: the player then starts anyway.
 func TestGateFullWindowStarts(t *testing.T) {
-	cfg := player.Config{Window: 8, TargetLag: 500 * time.Millisecond, MinBuffer: 200 * time.Millisecond}
-	r := newRig(t, cfg)
-	r.p.SetGate(func() (uint64, bool) { return 0, false })
-	for s := uint64(0); s < 30; s++ {
-		r.arrive(s, time.Duration(s)*dur+50*time.Millisecond)
-	}
+	r := shutRig(t, 8)
+	r.arriveAll(0, 30, 50*time.Millisecond)
 	r.net.Run(4 * time.Second)
 	if st := r.p.Stats(); st.Started == 0 || st.Played == 0 {
 		t.Errorf("started %v, played %d: want playing", st.Started, st.Played)
 	}
+}
+
+// shutRig returns a rig whose player aims at a 500ms lag, keeps up to
+// window chunks, and has a gate that never opens.
+func shutRig(t *testing.T, window int) *rig {
+	t.Helper()
+	r := newRig(t, player.Config{Window: window, TargetLag: 500 * time.Millisecond, MinBuffer: 200 * time.Millisecond})
+	r.p.SetGate(func() (uint64, bool) { return 0, false })
+	return r
 }

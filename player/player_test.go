@@ -43,6 +43,13 @@ func (r *rig) arrive(seq uint64, at time.Duration) {
 	r.net.At(at, func() { r.p.Offer(c) })
 }
 
+// arriveAll offers chunks from..to-1, each delay after it is made.
+func (r *rig) arriveAll(from, to uint64, delay time.Duration) {
+	for s := from; s < to; s++ {
+		r.arrive(s, time.Duration(s)*dur+delay)
+	}
+}
+
 // TestStartupDelayFromFirstChunk: every chunk plays the startup delay
 // after the first chunk's arrival delay, so a chunk slower than the first
 // by more than the buffer is missed, and one that comes late is counted.
@@ -78,9 +85,7 @@ func TestTargetLag(t *testing.T) {
 	r.arrive(6, 700*time.Millisecond)
 	r.arrive(7, 1650*time.Millisecond)
 	r.arrive(8, 1850*time.Millisecond)
-	for s := uint64(9); s < 20; s++ {
-		r.arrive(s, time.Duration(s)*dur+100*time.Millisecond)
-	}
+	r.arriveAll(9, 20, 100*time.Millisecond)
 	r.net.Run(2950 * time.Millisecond) // chunk 19 plays at 2.9s
 	st := r.p.Stats()
 	if st.Lag != time.Second {
