@@ -103,10 +103,13 @@ func (p *Player) heldNext() uint64 {
 	if dur <= 0 {
 		return 0
 	}
-	age := p.e.Now() - c.Timestamp()
-	if age <= p.cfg.TargetLag {
-		back := uint64((p.cfg.TargetLag - age) / dur)
-		return c.Seq - min(back, c.Seq)
+	// How far the playout point at the target lag is past c's source
+	// time, in chunks, rounded up (Go's division rounds towards zero,
+	// which is up for a negative d).
+	d := p.e.Now() - p.cfg.TargetLag - c.Timestamp()
+	n := d / dur
+	if d%dur > 0 {
+		n++
 	}
-	return c.Seq + uint64((age-p.cfg.TargetLag+dur-1)/dur)
+	return uint64(max(int64(c.Seq)+int64(n), 0))
 }
