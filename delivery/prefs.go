@@ -33,6 +33,10 @@ type Preferences struct {
 	// viewer deep in a starved tree rebuffers once rather than missing
 	// chunks for good. 0: never raised.
 	MaxLag time.Duration
+	// RaiseAfter is how many late chunks within a while raise a viewer's
+	// lag (player.Config.RaiseAfter; 0: the player's default). A mode
+	// with short chunks counts more of them in the same late spell.
+	RaiseAfter int
 }
 
 // LagBaseSize is the overlay size up to which a mode's Lag holds as it
@@ -99,6 +103,10 @@ func (p Preferences) lagFor(size float64) time.Duration {
 	}
 	return p.Lag + time.Duration(float64(p.LagPerDecade)*math.Log10(size/LagBaseSize))
 }
+
+// RaiseAfter returns the named mode's RaiseAfter (0: the player's
+// default).
+func RaiseAfter(name string) int { return preferences(name).RaiseAfter }
 
 // MaxLagFor is the most a viewer of the named mode may raise its lag to
 // in an overlay of about size nodes, given the target lag asked for

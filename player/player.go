@@ -179,6 +179,13 @@ func (p *Player) SetMaxLag(d time.Duration) {
 	}
 }
 
+// SetRaiseAfter sets Config.RaiseAfter (n < 1 leaves it as it is).
+func (p *Player) SetRaiseAfter(n int) {
+	if n >= 1 {
+		p.cfg.RaiseAfter = n
+	}
+}
+
 // MaxLag is the most the player may raise its lag to (0: never raised).
 func (p *Player) MaxLag() time.Duration { return p.cfg.MaxLag }
 

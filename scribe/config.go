@@ -90,6 +90,12 @@ type Config struct {
 	// (without the early-beat fix: churn 0.9894 -> 0.9854, H 0.9811 ->
 	// 0.9753). Default false; the tree turns it on.
 	QuietBeats bool
+	// RootKeepsTop lets the group's root, when it attaches to a top that
+	// is full, take the place of the top's child farthest from the group
+	// ID (that child and its subtree join again below it). Off, the
+	// root's join is handed down like any other. Default true; the tree
+	// turns it off.
+	RootKeepsTop bool
 }
 
 // DefaultConfig returns the documented defaults.
@@ -104,6 +110,7 @@ func DefaultConfig() Config {
 		MaxPushDown:   12,
 		MaxPath:       48,
 		MaxChildren:   256,
+		RootKeepsTop:  true,
 	}
 }
 

@@ -174,7 +174,7 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 	if via == ViaRoute && !atRoot && len(g.children) == 0 {
 		return false // a leaf cannot hand it down: let it pass
 	}
-	if j.Root && g.top && len(g.children) > 0 {
+	if j.Root && g.top && len(g.children) > 0 && s.cfg.RootKeepsTop {
 		// The group's root attaches to the top: it must get a place
 		// there. If it is closer to the group ID than every child (a
 		// node that only took itself for the root is not), the child

@@ -259,3 +259,65 @@ func TestTreeQuietBeats(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeLanesDoNotAddUp: at 2x upload every interior viewer leaves some
+// copies to peers. A node leaves its children the residues its parent
+// leaves it, so the share of chunks a viewer must get from peers stays
+// about one in SkipPeriod at every depth, instead of growing with each
+// skipping ancestor (0.1, 0.19, 0.27, ... at depths 2, 3, 4).
+func TestTreeLanesDoNotAddUp(t *testing.T) {
+	w := newWorld(t, scribe.TreeName, 7, 40, 0, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(15 * time.Second)
+	g := w.Ch.ID()
+	before := make([]float64, len(w.Nodes))
+	for i := 1; i < len(w.Nodes); i++ {
+		before[i] = treeOf(w, i).Stats()["repaired"]
+	}
+	lo := w.Newest()
+	w.NW.RunFor(10 * time.Second)
+	chunks := float64(w.Newest() - lo)
+	deep := 0
+	for i := 1; i < len(w.Nodes); i++ {
+		d := treeOf(w, i).Scribe().Depth(g)
+		if d < 3 {
+			continue
+		}
+		deep++
+		share := (treeOf(w, i).Stats()["repaired"] - before[i]) / chunks
+		if share > 0.15 {
+			t.Errorf("viewer %d at depth %d got %.2f of the chunks from peers, want about 0.1", i, d, share)
+		}
+	}
+	if deep < 10 {
+		t.Fatalf("only %d viewers 3 or more deep", deep)
+	}
+}
+
+// TestTreeRootKeepsNoTop: in the tree, the group's root attaching late to
+// a full source is handed down like any other join; none of the source's
+// children (each with a third of the tree below it) makes way for it.
+func TestTreeRootKeepsNoTop(t *testing.T) {
+	w := newWorld(t, scribe.TreeName, 8, 30, 0, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(10 * time.Second)
+	g := w.Ch.ID()
+	src := w.Sts[0].Mode().(*scribe.Tree).Scribe()
+	before := src.Children(g)
+	if len(before) != 3 {
+		t.Fatalf("the source feeds %d children, want 3", len(before))
+	}
+	// A node closer to the group ID than any child, as a late root is.
+	root := id.Ref{ID: g, Addr: "late-root"}
+	w.Nodes[0].Do(func() {
+		w.Sts[0].Mode().(*scribe.Tree).Receive(root, &scribe.Join{Group: g, Joiner: root, Root: true})
+	})
+	for _, c := range before {
+		if !src.IsChild(g, c.ID) {
+			t.Errorf("child %v of the source made way for the root", c.ID)
+		}
+	}
+	if src.IsChild(g, root.ID) {
+		t.Error("the root took a place under the full source")
+	}
+}

@@ -344,6 +344,7 @@ func (n *Node) onFound(m *Found) {
 		size := n.ov.LeafSet().Size()
 		n.player.SetTargetLag(delivery.LagFor(name, n.cfg.TargetLag, size))
 		n.player.SetMaxLag(delivery.MaxLagFor(name, n.cfg.TargetLag, n.cfg.MaxLag, size))
+		n.player.SetRaiseAfter(delivery.RaiseAfter(name))
 		if s, ok := n.mode.(delivery.Starter); ok {
 			n.player.SetGate(s.StartFrom)
 		}

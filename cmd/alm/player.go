@@ -48,7 +48,7 @@ func runPlayer(ctx context.Context, args []string) error {
 	sdpFile := fs.String("sdp", "out.sdp", "where to write the SDP that describes the output")
 	keyFile := fs.String("key", "", "ed25519 key file (default: a fresh key for this run)")
 	startup := fs.Duration("startup", time.Second, "playout buffer before the first chunk plays (without a target lag)")
-	targetLag := fs.String("target-lag", "auto", "playback lag to aim for, with clocks in step: auto (the mode's own: 1.5s for forest, 2.7s for mesh, both longer in audiences beyond 2,000; none for tree and direct), off, or a duration")
+	targetLag := fs.String("target-lag", "auto", "playback lag to aim for, with clocks in step: auto (the mode's own: 1.5s for tree and forest, 2.7s for mesh, all longer in audiences beyond 2,000; none for direct), off, or a duration")
 	maxLag := fs.String("max-lag", "auto", "most the player may raise its lag to when chunks keep coming late (a rebuffering): auto (the mode's own with --target-lag auto: 3s for forest, 4s for mesh and tree, none for direct; else none), off, or a duration")
 	joinTimeout := fs.Duration("join-timeout", 15*time.Second, "give up when the overlay cannot be joined within this time")
 	upS := fs.String("upload", "", "this node's upload capacity in bit/s, e.g. 2M (default unknown: it forwards about one copy of the stream)")
