@@ -321,8 +321,7 @@ func (s *Scribe) handOn(g *group, j *Join) {
 // leaf reports whether the policy says child never takes a join handed
 // down to it in g.
 func (s *Scribe) leaf(g id.ID, child id.Ref) bool {
-	lp, ok := s.pol.(LeafPolicy)
-	return ok && lp.Leaf(g, child)
+	return s.leafPol != nil && s.leafPol.Leaf(g, child)
 }
 
 func (s *Scribe) handTo(to id.Ref, j *Join, down bool) {

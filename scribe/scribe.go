@@ -140,6 +140,7 @@ type Scribe struct {
 	ov      *overlay.Node
 	self    id.Ref
 	pol     Policy
+	leafPol LeafPolicy // pol as a LeafPolicy, or nil
 	ev      Events
 	send    func(to id.Ref, m wire.Message)
 	groups  map[id.ID]*group
@@ -161,7 +162,8 @@ func New(e env.Env, ov *overlay.Node, cfg Config, pol Policy, ev Events, send fu
 	if pol == nil || send == nil || ov == nil {
 		return nil, fmt.Errorf("scribe: policy, sender and overlay are required")
 	}
-	return &Scribe{cfg: cfg, e: e, ov: ov, self: e.Self(), pol: pol, ev: ev, send: send, groups: map[id.ID]*group{}}, nil
+	lp, _ := pol.(LeafPolicy)
+	return &Scribe{cfg: cfg, e: e, ov: ov, self: e.Self(), pol: pol, leafPol: lp, ev: ev, send: send, groups: map[id.ID]*group{}}, nil
 }
 
 // SetFeeder names the node the root of every tree attaches to (the

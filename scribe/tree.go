@@ -9,7 +9,6 @@ import (
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/id"
-	"github.com/almcast/alm/player"
 	"github.com/almcast/alm/wire"
 )
 
@@ -30,7 +29,7 @@ func init() {
 	// churn 10%/min: continuity 0.957 -> 0.969).
 	delivery.SetPreferences(TreeName, delivery.Preferences{ChunkDuration: 25 * time.Millisecond,
 		Lag: 1500 * time.Millisecond, LagPerDecade: 700 * time.Millisecond, MaxLag: 4 * time.Second,
-		RaiseAfter: 4 * player.DefaultConfig().RaiseAfter})
+		RaiseAfter: 24})
 }
 
 // TreeConfig tunes the tree mode.

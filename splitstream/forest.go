@@ -43,6 +43,8 @@ type Forest struct {
 	cap     int // stripe children over all stripes
 	rep     *scribe.RepairClock
 	joined  time.Duration // when the viewer joined its stripes
+	open    bool          // StartFrom has let the player start
+	from    uint64        // where it let it start
 	first   []uint64      // per stripe, its first chunk's seq plus one (0: none yet)
 }
 
@@ -133,7 +135,7 @@ func (f *Forest) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 	f.relay.Chunk(from, c, fresh)
 	if fresh {
 		f.rep.Data(f.stripeFor(c.Seq), f.h.Env().Now())
-		if f.first != nil {
+		if f.first != nil && !f.open {
 			if s := c.Seq % uint64(len(f.first)); f.first[s] == 0 || c.Seq+1 < f.first[s] {
 				f.first[s] = c.Seq + 1
 			}
@@ -149,6 +151,9 @@ func (f *Forest) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 // until every stripe has delivered, or StartWait has passed, and starts
 // where each stripe that delivered brings every chunk.
 func (f *Forest) StartFrom() (uint64, bool) {
+	if f.open {
+		return f.from, true
+	}
 	var from uint64
 	got := 0
 	for _, s := range f.first {
@@ -163,7 +168,8 @@ func (f *Forest) StartFrom() (uint64, bool) {
 	// Stripe s brings every chunk from its first on: from the newest of
 	// those firsts, less the stripes' other residues, nothing is missing.
 	k := uint64(len(f.first))
-	return max(from+1, k) - k, true
+	f.open, f.from = true, max(from+1, k)-k
+	return f.from, true
 }
 
 // Stop implements delivery.Mode.
