@@ -53,21 +53,21 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("alm demo: a source and %d viewers in this process over QUIC on loopback (%v one-way latency added), %.1f Mbit/s for %v per mode\n",
 		sc.Viewers, sc.Latency, float64(sc.Rate)/1e6, sc.Duration)
-	res := &lab.StreamResult{Scenario: sc, RMax: sc.RMax()}
-	for i, m := range sc.Modes {
-		one := sc
-		one.Modes = []string{m}
+	res, err := lab.EachMode(ctx, sc, func(ctx context.Context, i int, one lab.Scenario) (lab.ModeResult, error) {
+		m := one.Modes[0]
 		done := make(chan struct{})
 		go progress(done, fmt.Sprintf("[%d/%d] %s", i+1, len(sc.Modes), m), sc.Duration+2*sc.JoinInterval*time.Duration(sc.Viewers)+sc.TuneInTime()+8*time.Second)
 		// Each mode in a fresh process, as alm lab does over QUIC.
 		r, err := runModeProcess(ctx, one)
 		close(done)
-		if err != nil {
-			return err
+		if err == nil {
+			fmt.Printf("\r[%d/%d] %-8s continuity %.4f, startup p95 %.0f ms, lag p95 %.0f ms%20s\n", i+1, len(sc.Modes), m,
+				r.ContinuityMean, r.StartupMsP95, r.LagMsP95, "")
 		}
-		res.Modes = append(res.Modes, r)
-		fmt.Printf("\r[%d/%d] %-8s continuity %.4f, startup p95 %.0f ms, lag p95 %.0f ms%20s\n", i+1, len(sc.Modes), m,
-			r.ContinuityMean, r.StartupMsP95, r.LagMsP95, "")
+		return r, err
+	})
+	if err != nil {
+		return err
 	}
 	fmt.Println()
 	printStreamTable(res)

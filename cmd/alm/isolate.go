@@ -34,20 +34,9 @@ func runModes(ctx context.Context, sc lab.Scenario, inProcess bool) (*lab.Stream
 	if sc.Net != "quic" || inProcess {
 		return lab.RunStream(ctx, sc)
 	}
-	if err := sc.Validate(); err != nil {
-		return nil, err
-	}
-	res := &lab.StreamResult{Scenario: sc, RMax: sc.RMax()}
-	for _, m := range sc.Modes {
-		one := sc
-		one.Modes = []string{m}
-		r, err := runModeProcess(ctx, one)
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", m, err)
-		}
-		res.Modes = append(res.Modes, r)
-	}
-	return res, nil
+	return lab.EachMode(ctx, sc, func(ctx context.Context, _ int, one lab.Scenario) (lab.ModeResult, error) {
+		return runModeProcess(ctx, one)
+	})
 }
 
 // runModeProcess runs the scenario's one mode in a child process and
