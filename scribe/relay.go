@@ -127,10 +127,11 @@ type Relay struct {
 	groupOf func(seq uint64) id.ID
 	stride  uint64 // chunks seq and seq+stride are in the same tree
 	skip    SkipFunc
-	spare   func() bool   // whether the node has upload to spare for peers
-	helper  id.Ref        // the last peer that repaired a chunk for us
-	load    float64       // bytes sent, decaying with time constant loadTau
-	loadAt  time.Duration // when load was last brought up to date
+	spare   func() bool           // whether the node has upload to spare for peers
+	peers   func(seq uint64) bool // whether the parent leaves seq to peers
+	helper  id.Ref                // the last peer that repaired a chunk for us
+	load    float64               // bytes sent, decaying with time constant loadTau
+	loadAt  time.Duration         // when load was last brought up to date
 	pend    map[uint64][]id.Ref
 	buf     []held // ring of the Keep newest chunks, by seq mod Keep
 	low     uint64
@@ -175,6 +176,10 @@ func (r *Relay) SetStride(k int) {
 
 // SetSkip sets the rule by which copies are left to someone else.
 func (r *Relay) SetSkip(f SkipFunc) { r.skip = f }
+
+// SetPeersOnly sets the test of whether the parent leaves chunk seq to
+// peers: such a chunk is asked of peers at once, never of the parent.
+func (r *Relay) SetPeersOnly(f func(seq uint64) bool) { r.peers = f }
 
 // SetSpare sets the test of whether the node serves peers that are not
 // its children (default: always, when its uplink is idle enough).
@@ -453,6 +458,9 @@ func (r *Relay) onMiss(from id.Ref, m *Miss) {
 			if w.last == from.ID {
 				w.next = now
 			}
+			if r.peers != nil && r.peers(seq) {
+				w.tries = max(w.tries, r.cfg.ParentTries)
+			}
 			continue
 		}
 		if r.sc.Parent(r.groupOf(seq)).ID == from.ID {
@@ -475,6 +483,9 @@ func (r *Relay) ask(seq uint64, now time.Duration) *want {
 		return w
 	}
 	w := &want{seq: seq, next: now}
+	if r.peers != nil && r.peers(seq) {
+		w.tries = r.cfg.ParentTries
+	}
 	r.wants[seq] = w
 	r.wake(now)
 	r.wantList = append(r.wantList, seq)
