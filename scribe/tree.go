@@ -129,6 +129,8 @@ type Tree struct {
 	// lane[i] is when the parent last said it leaves chunks seq with
 	// seq%SkipPeriod == i to peers (0: never).
 	lane [maxSkipPeriod]time.Duration
+	// missed[i] is when the parent last answered Miss for such a chunk.
+	missed [maxSkipPeriod]time.Duration
 }
 
 // maxSkipPeriod bounds TreeConfig.SkipPeriod.
@@ -145,6 +147,7 @@ func NewTree(h delivery.Host, cfg TreeConfig) (*Tree, error) {
 	t.rep = NewRepairClock()
 	ev := Events{ParentLost: t.rep.Lost, Attached: func(g id.ID, _ id.Ref) {
 		t.lane = [maxSkipPeriod]time.Duration{}
+		t.missed = [maxSkipPeriod]time.Duration{}
 		t.rep.Attached(g, h.Env().Now(), t.relay.Complete(g))
 	}}
 	var err error
@@ -254,18 +257,22 @@ func (t *Tree) lanes() uint64 {
 	return k
 }
 
-// noteMiss learns from the parent's Miss which residues it leaves to
-// peers. A Miss that answers the node's request does not count: the
-// parent may lack a chunk lost on its way.
+// noteMiss learns from the parent's Miss messages which residues it
+// leaves to peers: a residue missed twice within laneMemory. (A parent
+// answers Miss for a chunk it lacks and is not repairing, rarely twice
+// in a row for one residue; taking only the Miss messages the node had
+// not asked for, a node that asked its parent first never learnt.)
 func (t *Tree) noteMiss(from id.Ref, m *Miss) {
 	if t.h.IsSource() || from.ID != t.sc.Parent(t.group).ID {
 		return
 	}
 	now := max(t.h.Env().Now(), 1)
 	for _, seq := range m.Seqs {
-		if !t.relay.Asked(seq, from.ID) {
-			t.lane[seq%uint64(t.cfg.SkipPeriod)] = now
+		res := seq % uint64(t.cfg.SkipPeriod)
+		if at := t.missed[res]; at > 0 && now-at <= laneMemory {
+			t.lane[res] = now
 		}
+		t.missed[res] = now
 	}
 }
 

@@ -43,12 +43,6 @@ func (r *Relay) tree(seq uint64) *treeState {
 	return &r.trees[len(r.trees)-1]
 }
 
-// Asked reports whether the node's last request for seq went to peer.
-func (r *Relay) Asked(seq uint64, peer id.ID) bool {
-	w, ok := r.wants[seq]
-	return ok && w.last == peer
-}
-
 // treeOf returns the state of tree g, or nil if no chunk of it was seen.
 func (r *Relay) treeOf(g id.ID) *treeState {
 	for k := range r.trees {
