@@ -14,9 +14,7 @@ import (
 // the node itself (a loop), and a replayed Accept. None may change its
 // place in the tree; the stream goes on.
 func TestBadInput(t *testing.T) {
-	w := newWorld(t, scribe.TreeName, 6, 20, 0, func(int) int64 { return 2 * rate })
-	w.Start()
-	w.NW.RunFor(10 * time.Second)
+	w := settled(t, 6, 20, 10*time.Second)
 	g := w.Ch.ID()
 	v := 3
 	sc := treeOf(w, v).Scribe()
@@ -61,9 +59,7 @@ func TestBadInput(t *testing.T) {
 // TestChildThatNeverLeaves checks that a child that dies without a word
 // is dropped by its parent after ChildTimeout.
 func TestChildThatNeverLeaves(t *testing.T) {
-	w := newWorld(t, scribe.TreeName, 8, 20, 0, func(int) int64 { return 2 * rate })
-	w.Start()
-	w.NW.RunFor(10 * time.Second)
+	w := settled(t, 8, 20, 10*time.Second)
 	g := w.Ch.ID()
 	for i := 1; i < len(w.Nodes); i++ {
 		p := treeOf(w, i).Scribe().Parent(g)

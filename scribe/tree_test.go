@@ -14,6 +14,16 @@ import (
 
 func treeOf(w *world, i int) *scribe.Tree { return w.Sts[i].Mode().(*scribe.Tree) }
 
+// settled builds a tree of n viewers that each upload twice the rate,
+// under the source, and runs it for d.
+func settled(t *testing.T, seed uint64, n int, d time.Duration) *world {
+	t.Helper()
+	w := newWorld(t, scribe.TreeName, seed, n, 0, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(d)
+	return w
+}
+
 // checkTree checks that every live viewer has a parent whose child it is,
 // that paths lead to the source without loops, and that no node has more
 // children than its cap.
@@ -266,9 +276,7 @@ func TestTreeQuietBeats(t *testing.T) {
 // about one in SkipPeriod at every depth, instead of growing with each
 // skipping ancestor (0.1, 0.19, 0.27, ... at depths 2, 3, 4).
 func TestTreeLanesDoNotAddUp(t *testing.T) {
-	w := newWorld(t, scribe.TreeName, 7, 40, 0, func(int) int64 { return 2 * rate })
-	w.Start()
-	w.NW.RunFor(15 * time.Second)
+	w := settled(t, 7, 40, 15*time.Second)
 	g := w.Ch.ID()
 	before := make([]float64, len(w.Nodes))
 	for i := 1; i < len(w.Nodes); i++ {
@@ -298,9 +306,7 @@ func TestTreeLanesDoNotAddUp(t *testing.T) {
 // a full source is handed down like any other join; none of the source's
 // children (each with a third of the tree below it) makes way for it.
 func TestTreeRootKeepsNoTop(t *testing.T) {
-	w := newWorld(t, scribe.TreeName, 8, 30, 0, func(int) int64 { return 2 * rate })
-	w.Start()
-	w.NW.RunFor(10 * time.Second)
+	w := settled(t, 8, 30, 10*time.Second)
 	g := w.Ch.ID()
 	src := w.Sts[0].Mode().(*scribe.Tree).Scribe()
 	before := src.Children(g)
@@ -329,9 +335,7 @@ func TestTreeRootKeepsNoTop(t *testing.T) {
 // misses its own parent's residue): asking the parent first, 1,762
 // requests went to parents and 691 to peers.
 func TestTreeLaneChunksAskedOfPeers(t *testing.T) {
-	w := newWorld(t, scribe.TreeName, 7, 40, 0, func(int) int64 { return 2 * rate })
-	w.Start()
-	w.NW.RunFor(15 * time.Second)
+	w := settled(t, 7, 40, 15*time.Second)
 	g := w.Ch.ID()
 	idx := map[*sim.Node]int{}
 	for i, n := range w.Nodes {
