@@ -109,8 +109,9 @@ type want struct {
 
 // SkipFunc reports whether a node leaves the copy of chunk seq for child
 // (one of n) in tree g to someone else. It must not depend on anything
-// but its arguments and the node's capacity: a child's request for a
-// skipped chunk is answered Miss by the same rule.
+// but its arguments, the node's capacity and what the node learnt of its
+// own parent's skips: a child's request for a skipped chunk is answered
+// Miss by the same rule.
 type SkipFunc func(g id.ID, seq uint64, child id.ID, n int) bool
 
 // Relay forwards each fresh chunk at once to the node's children in the

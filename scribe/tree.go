@@ -226,10 +226,10 @@ func (t *Tree) skip(_ id.ID, seq uint64, child id.ID, n int) bool {
 	m := uint64(t.cfg.SkipPeriod)
 	need := uint64(math.Ceil((1 - t.full/float64(n)) * float64(m)))
 	res := seq % m
-	lanes := t.lanes()
 	if t.inLane(res) {
 		return true
 	}
+	lanes := t.lanes()
 	if lanes >= need {
 		return false
 	}
