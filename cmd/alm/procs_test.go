@@ -309,8 +309,17 @@ func procsWindow(before, after []int, missedBefore, missedAfter []int64) string 
 // the most stripe children (a parent of other players) is killed with
 // SIGKILL; every other player must go on playing, and some must have lost
 // their parent (the kill hit a parent).
-func TestForestProcesses(t *testing.T) {
-	ctx, sw := procsPlaying(t, "forest")
+func TestForestProcesses(t *testing.T) { procsKillParent(t, "forest") }
+
+// TestTreeProcesses is TestForestProcesses for `alm source --mode tree`:
+// the source's upload carries one child, the players below it two each.
+func TestTreeProcesses(t *testing.T) { procsKillParent(t, "tree") }
+
+// procsKillParent runs a swarm of a tree mode, kills the player with the
+// most children and checks that the others go on playing and that some
+// lost their parent.
+func procsKillParent(t *testing.T, mode string) {
+	ctx, sw := procsPlaying(t, mode)
 
 	// A player with children in some stripe: the source takes one child
 	// per stripe, so the other players hang below players. Children
@@ -371,7 +380,7 @@ func TestForestProcesses(t *testing.T) {
 	if len(orphans) > 0 {
 		t.Logf("NOTE: orphaned in some stripe before the kill (they miss that stripe's chunks): %s", strings.Join(orphans, ", "))
 	}
-	t.Logf("killing %s, a parent in the forest", parent.name)
+	t.Logf("killing %s, a parent in the %s", parent.name, mode)
 	sw.kill(t, parent)
 
 	sw.survive(t, ctx, rest, missedBefore)
@@ -390,7 +399,7 @@ func TestForestProcesses(t *testing.T) {
 	}
 }
 
-// procsParentLosses returns each node's forest parent losses (-1 where
+// procsParentLosses returns each node's parent losses in its mode's trees (-1 where
 // unknown).
 func procsParentLosses(ctx context.Context, nodes []*procsNode) []float64 {
 	out := make([]float64, len(nodes))
