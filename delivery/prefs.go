@@ -33,9 +33,10 @@ type Preferences struct {
 	// viewer deep in a starved tree rebuffers once rather than missing
 	// chunks for good. 0: never raised.
 	MaxLag time.Duration
-	// RaiseAfter is how many late chunks within a while raise a viewer's
-	// lag (player.Config.RaiseAfter; 0: the player's default). A mode
-	// with short chunks counts more of them in the same late spell.
+	// RaiseAfter is how many late chunks within the player's
+	// RaiseWindow raise a viewer's lag (player.Config.RaiseAfter; 0: the
+	// player's default). A mode with short chunks counts more of them in
+	// the same late spell.
 	RaiseAfter int
 }
 

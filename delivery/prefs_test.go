@@ -93,3 +93,13 @@ func TestMaxLagFor(t *testing.T) {
 		}
 	}
 }
+
+func TestRaiseAfter(t *testing.T) {
+	SetPreferences("test-raise", Preferences{RaiseAfter: 24})
+	if got := RaiseAfter("test-raise"); got != 24 {
+		t.Errorf("RaiseAfter(test-raise) = %d, want 24", got)
+	}
+	if got := RaiseAfter("test-none"); got != 0 {
+		t.Errorf("RaiseAfter(test-none) = %d, want 0 (the player's default)", got)
+	}
+}

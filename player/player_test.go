@@ -162,8 +162,9 @@ func TestPlaysInOrderAndCountsMisses(t *testing.T) {
 func TestRaiseLag(t *testing.T) {
 	cfg := player.Config{Window: 100, TargetLag: time.Second, MinBuffer: 200 * time.Millisecond,
 		MaxLag: 2 * time.Second, RaiseAfter: 3, RaiseWindow: 10 * time.Second, RaiseMargin: 100 * time.Millisecond}
-	run := func(cfg player.Config) player.Stats {
+	runSet := func(cfg player.Config, raiseAfter int) player.Stats {
 		r := newRig(t, cfg)
+		r.p.SetRaiseAfter(raiseAfter) // a mode's count (below 1: the config's)
 		for s := uint64(0); s < 40; s++ {
 			d := 100 * time.Millisecond
 			if s >= 10 && s <= 12 {
@@ -174,6 +175,7 @@ func TestRaiseLag(t *testing.T) {
 		r.net.Run(5500 * time.Millisecond) // chunk 39 plays at 5.45s once raised
 		return r.p.Stats()
 	}
+	run := func(cfg player.Config) player.Stats { return runSet(cfg, 0) }
 	st := run(cfg)
 	if st.Lag != 1550*time.Millisecond || st.Raises != 1 || st.Stalled != 550*time.Millisecond {
 		t.Errorf("lag %v raises %d stalled %v, want 1.55s, 1, 550ms", st.Lag, st.Raises, st.Stalled)
@@ -192,5 +194,11 @@ func TestRaiseLag(t *testing.T) {
 	fewer.RaiseAfter = 4
 	if st := run(fewer); st.Lag != time.Second || st.Raises != 0 {
 		t.Errorf("three late chunks with RaiseAfter 4: lag %v raises %d, want 1s and none", st.Lag, st.Raises)
+	}
+	if st := runSet(fewer, 3); st.Raises != 1 {
+		t.Errorf("RaiseAfter 4 set to 3 by the mode: raises %d, want 1", st.Raises)
+	}
+	if st := runSet(cfg, 4); st.Raises != 0 {
+		t.Errorf("RaiseAfter 3 set to 4 by the mode: raises %d, want none", st.Raises)
 	}
 }
