@@ -230,10 +230,15 @@ func (t *Tree) skip(_ id.ID, seq uint64, child id.ID, n int) bool {
 	m := uint64(t.cfg.SkipPeriod)
 	need := uint64(math.Ceil((1 - t.full/float64(n)) * float64(m)))
 	res := seq % m
-	if t.inLane(res) {
+	lanes := t.lanes()
+	if lanes > m/2 {
+		// No honest parent leaves half its copies to peers: one that
+		// says so would have this node starve its whole subtree. Its
+		// word is ignored (the node asks peers for what it lacks).
+		lanes = 0
+	} else if t.inLane(res) {
 		return true
 	}
-	lanes := t.lanes()
 	if lanes >= need {
 		return false
 	}

@@ -365,3 +365,40 @@ func TestTreeLaneChunksAskedOfPeers(t *testing.T) {
 		t.Errorf("%d requests to parents, %d to peers: want most to peers", toParent, toPeers)
 	}
 }
+
+// TestTreeLanesBounded: a parent that says it leaves every residue to
+// peers (a forged or broken one) does not make the node leave all its
+// children's copies to peers too.
+func TestTreeLanesBounded(t *testing.T) {
+	w := settled(t, 7, 40, 15*time.Second)
+	g := w.Ch.ID()
+	v := -1
+	for i := 1; i < len(w.Nodes); i++ {
+		if sc := treeOf(w, i).Scribe(); sc.ChildCount(g) == 2 && sc.Depth(g) >= 2 {
+			v = i
+			break
+		}
+	}
+	if v < 0 {
+		t.Fatal("no interior viewer below the source's children")
+	}
+	parent := treeOf(w, v).Scribe().Parent(g)
+	before := treeOf(w, v).Stats()
+	lo := w.Newest()
+	// Every residue, twice, from the parent, every 100 ms for 2 s.
+	for k := 0; k < 20; k++ {
+		w.Nodes[v].Do(func() {
+			var seqs []uint64
+			for s := w.Newest(); s < w.Newest()+20; s++ {
+				seqs = append(seqs, s)
+			}
+			treeOf(w, v).Receive(parent, &scribe.Miss{Seqs: seqs})
+		})
+		w.NW.RunFor(100 * time.Millisecond)
+	}
+	after := treeOf(w, v).Stats()
+	copies := 2 * float64(w.Newest()-lo)
+	if skipped := after["skipped"] - before["skipped"]; skipped > 0.3*copies {
+		t.Errorf("the node left %v of %v copies to peers, want about 10%%", skipped, copies)
+	}
+}
