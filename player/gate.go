@@ -36,11 +36,7 @@ func (p *Player) hold(c *chunk.Chunk) bool {
 	}
 	now := p.e.Now()
 	p.held = slices.Insert(p.held, i, c)
-	p.stats.Received++
-	p.stats.PayloadBytes += uint64(c.Payload())
-	if p.arrivals != nil {
-		p.arrivals(c, now-c.Timestamp())
-	}
+	p.received(c, now)
 	from, ok := p.gate()
 	if !ok && len(p.held) < p.cfg.Window {
 		return true

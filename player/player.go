@@ -246,12 +246,17 @@ func (p *Player) Offer(c *chunk.Chunk) bool {
 		return false
 	}
 	p.buf.put(c, p.next)
+	p.received(c, now)
+	return true
+}
+
+// received counts a new chunk and reports its arrival.
+func (p *Player) received(c *chunk.Chunk, now time.Duration) {
 	p.stats.Received++
 	p.stats.PayloadBytes += uint64(c.Payload())
 	if p.arrivals != nil {
 		p.arrivals(c, now-c.Timestamp())
 	}
-	return true
 }
 
 // begin starts playback with c, the first chunk to play.

@@ -1,10 +1,10 @@
 package scribe
 
 import (
-	"time"
-
 	"fmt"
 	"math"
+	"math/bits"
+	"time"
 
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/delivery"
@@ -230,13 +230,14 @@ func (t *Tree) skip(_ id.ID, seq uint64, child id.ID, n int) bool {
 	m := uint64(t.cfg.SkipPeriod)
 	need := uint64(math.Ceil((1 - t.full/float64(n)) * float64(m)))
 	res := seq % m
-	lanes := t.lanes()
+	mask := t.laneMask()
+	lanes := uint64(bits.OnesCount64(mask))
 	if lanes > m/2 {
 		// No honest parent leaves half its copies to peers: one that
 		// says so would have this node starve its whole subtree. Its
 		// word is ignored (the node asks peers for what it lacks).
 		lanes = 0
-	} else if t.inLane(res) {
+	} else if mask&(1<<res) != 0 {
 		return true
 	}
 	if lanes >= need {
@@ -255,15 +256,17 @@ func (t *Tree) inLane(res uint64) bool {
 	return at > 0 && t.h.Env().Now()-at <= laneMemory
 }
 
-// lanes counts the residues the parent leaves to peers.
-func (t *Tree) lanes() uint64 {
-	var k uint64
-	for i := range t.cfg.SkipPeriod {
-		if t.inLane(uint64(i)) {
-			k++
+// laneMask has bit i set when the parent leaves residue i to peers (one
+// clock reading for all of them: skip runs for every copy).
+func (t *Tree) laneMask() uint64 {
+	now := t.h.Env().Now()
+	var mask uint64
+	for i, at := range t.lane[:t.cfg.SkipPeriod] {
+		if at > 0 && now-at <= laneMemory {
+			mask |= 1 << i
 		}
 	}
-	return k
+	return mask
 }
 
 // noteMiss learns from the parent's Miss messages which residues it
