@@ -231,13 +231,18 @@ func (t *Tree) skip(_ id.ID, seq uint64, child id.ID, n int) bool {
 	need := uint64(math.Ceil((1 - t.full/float64(n)) * float64(m)))
 	res := seq % m
 	mask := t.laneMask()
+	for bits.OnesCount64(mask) > int(m/2) {
+		// A parent rarely leaves over half its copies to peers: one
+		// that is repairing answers Miss for all it lacks, and a forged
+		// one would have this node starve its whole subtree. The node
+		// believes it for half the residues at most (the lowest); it
+		// asks peers for the rest of what it lacks. (Ignoring such a
+		// parent altogether: churn 10%/min seeds 1-3 0.952, 0.960,
+		// 0.938; believing half: 0.982, 0.980, 0.971.)
+		mask &^= 1 << (63 - bits.LeadingZeros64(mask))
+	}
 	lanes := uint64(bits.OnesCount64(mask))
-	if lanes > m/2 {
-		// No honest parent leaves half its copies to peers: one that
-		// says so would have this node starve its whole subtree. Its
-		// word is ignored (the node asks peers for what it lacks).
-		lanes = 0
-	} else if mask&(1<<res) != 0 {
+	if mask&(1<<res) != 0 {
 		return true
 	}
 	if lanes >= need {

@@ -367,8 +367,8 @@ func TestTreeLaneChunksAskedOfPeers(t *testing.T) {
 }
 
 // TestTreeLanesBounded: a parent that says it leaves every residue to
-// peers (a forged or broken one) does not make the node leave all its
-// children's copies to peers too.
+// peers (a forged or broken one, or one repairing) makes the node leave
+// at most half its children's copies to peers, not all.
 func TestTreeLanesBounded(t *testing.T) {
 	w := settled(t, 7, 40, 15*time.Second)
 	g := w.Ch.ID()
@@ -398,7 +398,9 @@ func TestTreeLanesBounded(t *testing.T) {
 	}
 	after := treeOf(w, v).Stats()
 	copies := 2 * float64(w.Newest()-lo)
-	if skipped := after["skipped"] - before["skipped"]; skipped > 0.3*copies {
-		t.Errorf("the node left %v of %v copies to peers, want about 10%%", skipped, copies)
+	skipped := after["skipped"] - before["skipped"]
+	t.Logf("%v of %v copies left to peers", skipped, copies)
+	if skipped > 0.6*copies {
+		t.Errorf("the node left %v of %v copies to peers, want at most half", skipped, copies)
 	}
 }
