@@ -274,6 +274,11 @@ func (s *Scribe) handOn(g *group, j *Join) {
 			return -1
 		case c.own > 0:
 			return 0 // any child with room: spread the joins
+		case s.cfg.NearestRoom && c.room != b.room:
+			if c.room < b.room {
+				return 1
+			}
+			return -1
 		case c.spare != b.spare:
 			if c.spare > b.spare {
 				return 1
@@ -310,9 +315,15 @@ func (s *Scribe) handOn(g *group, j *Join) {
 	}
 	if best.own > 0 {
 		best.own--
+		if best.own == 0 && best.room == 0 {
+			best.room = 1 // its own slots taken: room is further down, if any
+		}
 	}
 	if best.spare > 0 {
 		best.spare--
+		if best.spare == 0 {
+			best.room = NoRoom
+		}
 	}
 	s.stats.PushDowns++
 	s.handTo(best.ref, j, true)
@@ -335,9 +346,12 @@ func (s *Scribe) ownSpare(g id.ID) uint16 { return clip16(s.pol.Spare(g)) }
 // slots, as its join said.
 func (s *Scribe) adopt(g *group, r id.Ref, spare ...uint16) {
 	if g.child(r.ID) == nil {
-		c := &child{ref: r, heard: s.e.Now(), since: s.e.Now()}
+		c := &child{ref: r, heard: s.e.Now(), since: s.e.Now(), room: NoRoom}
 		if len(spare) > 0 {
 			c.own, c.spare = int(spare[0]), int(spare[0])
+			if c.own > 0 {
+				c.room = 0
+			}
 		}
 		g.children = append(g.children, c)
 	}

@@ -84,7 +84,7 @@ func (s *Scribe) refresh() {
 		for _, c := range g.children {
 			spare += c.spare
 		}
-		e := RefreshEntry{Group: g.id, Spare: clip16(spare), Kids: clip16(len(g.children)), Own: clip16(own)}
+		e := RefreshEntry{Group: g.id, Spare: clip16(spare), Kids: clip16(len(g.children)), Own: clip16(own), Room: s.room(g, own)}
 		i, ok := idx[g.parent.ID]
 		if !ok || len(outs[i].r.Entries) >= maxEntries {
 			idx[g.parent.ID] = len(outs)
@@ -157,6 +157,7 @@ func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
 		c.spare = int(e.Spare)
 		c.kids = int(e.Kids)
 		c.own = int(e.Own)
+		c.room = int(e.Room)
 	}
 	if len(r.Entries) >= maxEntries {
 		return // maybe split over several messages
@@ -167,4 +168,23 @@ func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
 			s.prune(g)
 		}
 	}
+}
+
+// NoRoom is a RefreshEntry's Room when the sender's subtree has no free
+// slot.
+const NoRoom = 0xffff
+
+// room is how many levels below this node the nearest free slot of its
+// subtree in g is: 0 for one of its own.
+func (s *Scribe) room(g *group, own int) uint16 {
+	if own > 0 {
+		return 0
+	}
+	best := NoRoom
+	for _, c := range g.children {
+		if c.room < NoRoom-1 {
+			best = min(best, c.room+1)
+		}
+	}
+	return uint16(best)
 }

@@ -112,6 +112,7 @@ type RefreshEntry struct {
 	Spare uint16 // free child slots in the sender's subtree (itself first)
 	Kids  uint16 // the sender's children in the group
 	Own   uint16 // the sender's own free child slots in the group
+	Room  uint16 // levels below the sender to its subtree's nearest free slot (0: its own; NoRoom: none)
 }
 
 // Refresh is a child's keep-alive to one parent, for every group in which

@@ -78,6 +78,7 @@ type child struct {
 	spare int           // free slots in its subtree, as it last said
 	kids  int           // its own children, as it last said
 	own   int           // its own free slots, as it last said
+	room  int           // levels below it to a free slot, as it last said (NoRoom: none)
 	fed   time.Duration // when data last went to it (Fed)
 	beat  beatSent      // the last beat entry sent to it
 }

@@ -82,7 +82,7 @@ func (m *Refresh) WireSize() int {
 	} else {
 		n += wire.HeadSize(uint64(len(m.Entries)))
 		for _, e := range m.Entries {
-			n += 1 + idSize + wire.HeadSize(uint64(e.Spare)) + wire.HeadSize(uint64(e.Kids)) + wire.HeadSize(uint64(e.Own))
+			n += 1 + idSize + wire.HeadSize(uint64(e.Spare)) + wire.HeadSize(uint64(e.Kids)) + wire.HeadSize(uint64(e.Own)) + wire.HeadSize(uint64(e.Room))
 		}
 	}
 	return wire.FrameSize(n)

@@ -404,3 +404,43 @@ func TestTreeLanesBounded(t *testing.T) {
 		t.Errorf("the node left %v of %v copies to peers, want at most half", skipped, copies)
 	}
 }
+
+// TestTreeOrphansSinkLeast kills a viewer near the top of a settled tree:
+// one orphan takes its place under the grandparent, and the other, which
+// comes back with its whole subtree, is handed down towards the free slot
+// nearest the top (Config.NearestRoom), so the tree grows little deeper.
+// (Handed to the child with the most free slots below it instead, the
+// tree grew 3 levels at seeds 2, 3 and 6.)
+func TestTreeOrphansSinkLeast(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3, 4, 5, 6} {
+		w := settled(t, seed, 150, 15*time.Second)
+		g := w.Ch.ID()
+		deepest := func() int {
+			d := 0
+			for i := 1; i < len(w.Nodes); i++ {
+				if w.Nodes[i].Alive() {
+					d = max(d, treeOf(w, i).Scribe().Depth(g))
+				}
+			}
+			return d
+		}
+		before := deepest()
+		victim := -1
+		for i := 1; i < len(w.Nodes); i++ {
+			if sc := treeOf(w, i).Scribe(); sc.Depth(g) == 2 && sc.ChildCount(g) == 2 {
+				victim = i
+				break
+			}
+		}
+		if victim < 0 {
+			t.Fatal("no full viewer at depth 2")
+		}
+		w.Nodes[victim].Do(w.Sts[victim].Stop)
+		w.NW.Kill(w.Nodes[victim])
+		w.NW.RunFor(10 * time.Second)
+		checkTree(t, w)
+		if after := deepest(); after > before+2 {
+			t.Errorf("seed %d: the deepest viewer went from depth %d to %d", seed, before, after)
+		}
+	}
+}

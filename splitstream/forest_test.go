@@ -174,12 +174,25 @@ func TestForestGrandparentRejoin(t *testing.T) {
 	for _, c := range vs.Children(g) {
 		orphans = append(orphans, index[c.ID])
 	}
-	killed := w.NW.Now()
+	// A Nack to the victim is a fault once the asker has heard nothing
+	// from it, in every stripe where it is the asker's parent, for longer
+	// than the relay's ParentSilence (500 ms). (Counted from the kill
+	// instead, messages the victim sent before it died, still on their
+	// way, made asks 620 ms after it legitimate.)
+	victimID := w.Nodes[victim].Self().ID
+	silence := scribe.DefaultRelayConfig().ParentSilence
 	nacks := 0
 	w.NW.Trace = func(from, to *sim.Node, m wire.Message, _ int, _ bool) {
-		if _, ok := m.(*scribe.Nack); ok && to == w.Nodes[victim] && w.NW.Now() > killed+600*time.Millisecond {
-			nacks++
+		if _, ok := m.(*scribe.Nack); !ok || to != w.Nodes[victim] {
+			return
 		}
+		f := forestOf(w, index[from.Self().ID])
+		for _, s := range f.Stripes() {
+			if f.Scribe().Parent(s).ID == victimID && f.Scribe().Silence(s) <= silence {
+				return
+			}
+		}
+		nacks++
 	}
 	w.Nodes[victim].Do(w.Sts[victim].Stop)
 	w.NW.Kill(w.Nodes[victim])
