@@ -111,8 +111,7 @@ func TestTreeParentFailure(t *testing.T) {
 	killed := 0
 	for i := 1; i < len(w.Nodes) && killed < 3; i++ {
 		if treeOf(w, i).Stats()["children"] > 0 && treeOf(w, i).Scribe().Depth(w.Ch.ID()) > 1 {
-			w.Nodes[i].Do(w.Sts[i].Stop)
-			w.NW.Kill(w.Nodes[i])
+			w.Kill(i)
 			killed++
 		}
 	}
@@ -156,8 +155,7 @@ func TestTreeRootFailover(t *testing.T) {
 	if root < 0 {
 		t.Fatal("no root found")
 	}
-	w.Nodes[root].Do(w.Sts[root].Stop)
-	w.NW.Kill(w.Nodes[root])
+	w.Kill(root)
 	w.NW.RunFor(20 * time.Second)
 	checkTree(t, w)
 	newRoot := -1
@@ -435,8 +433,7 @@ func TestTreeOrphansSinkLeast(t *testing.T) {
 		if victim < 0 {
 			t.Fatal("no full viewer at depth 2")
 		}
-		w.Nodes[victim].Do(w.Sts[victim].Stop)
-		w.NW.Kill(w.Nodes[victim])
+		w.Kill(victim)
 		w.NW.RunFor(10 * time.Second)
 		checkTree(t, w)
 		if after := deepest(); after > before+2 {

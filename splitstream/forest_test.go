@@ -194,8 +194,7 @@ func TestForestGrandparentRejoin(t *testing.T) {
 		}
 		nacks++
 	}
-	w.Nodes[victim].Do(w.Sts[victim].Stop)
-	w.NW.Kill(w.Nodes[victim])
+	w.Kill(victim)
 	w.NW.RunFor(900 * time.Millisecond) // not yet given up
 	if nacks > 1 {
 		t.Errorf("the silent parent was asked for %d chunks", nacks)

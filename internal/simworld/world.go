@@ -129,6 +129,13 @@ func (w *World) Start() {
 	w.Started = true
 }
 
+// Kill stops node i's stream and kills the node without notice, as a
+// crashed viewer.
+func (w *World) Kill(i int) {
+	w.Nodes[i].Do(w.Sts[i].Stop)
+	w.NW.Kill(w.Nodes[i])
+}
+
 // AddViewer adds and starts a viewer during the run.
 func (w *World) AddViewer(upload int64) int {
 	i := w.Add(upload, true)
