@@ -354,3 +354,25 @@ func TestForestLeaf(t *testing.T) {
 		t.Error("a group that is no stripe has leaves")
 	}
 }
+
+// TestForestLossNoFalseParentLoss: with 5% of messages lost and no viewer
+// leaving, no viewer gives up a live parent. The spare-capacity group
+// carries no data, so its parents are heard only by their beats; at the
+// trees' 700 ms timeout two lost beats in a row gave one up.
+func TestForestLossNoFalseParentLoss(t *testing.T) {
+	w := newWorld(t, splitstream.Name, 2, 60, 0.05, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(20 * time.Second)
+	before := make([]float64, len(w.Nodes))
+	for i := 1; i < len(w.Nodes); i++ {
+		before[i] = forestOf(w, i).Stats()["parent_timeouts"]
+	}
+	w.NW.RunFor(60 * time.Second)
+	total := 0.0
+	for i := 1; i < len(w.Nodes); i++ {
+		total += forestOf(w, i).Stats()["parent_timeouts"] - before[i]
+	}
+	if total > 0 {
+		t.Errorf("%v live parents given up in 60 s without churn", total)
+	}
+}
