@@ -31,7 +31,7 @@ func runSource(ctx context.Context, args []string) error {
 	mode := fs.String("mode", "direct", "delivery mode ("+strings.Join(delivery.Names(), ", ")+")")
 	keyFile := fs.String("key", "source.key", "ed25519 key file, created (mode 0600) when absent; it owns the channel")
 	rateS := fs.String("rate", "", "nominal stream rate for rtp input (default: 1M)")
-	chunkDur := fs.Duration("chunk", 0, "chunk duration (default: the mode's own, 25ms for tree, 50ms for forest, 200ms for the others)")
+	chunkDur := fs.Duration("chunk", 0, "chunk duration (default: the mode's own, 25ms for tree and forest, 200ms for the others)")
 	upS := fs.String("upload", "", "this node's upload capacity in bit/s (default unknown)")
 	logLevel := fs.String("log-level", "info", "log level")
 	adminAddr := fs.String("admin", "", "serve Prometheus metrics at /metrics and state at /debug/state on this TCP address")
