@@ -182,6 +182,10 @@ func (r *Relay) SetSkip(f SkipFunc) { r.skip = f }
 // peers: such a chunk is asked of peers at once, never of the parent.
 func (r *Relay) SetPeersOnly(f func(seq uint64) bool) { r.peers = f }
 
+// leftToPeers reports whether the parent leaves chunk seq to peers
+// (SetPeersOnly): its requests skip the parent's tries.
+func (r *Relay) leftToPeers(seq uint64) bool { return r.peers != nil && r.peers(seq) }
+
 // SetSpare sets the test of whether the node serves peers that are not
 // its children (default: always, when its uplink is idle enough).
 func (r *Relay) SetSpare(f func() bool) { r.spare = f }
@@ -459,7 +463,7 @@ func (r *Relay) onMiss(from id.Ref, m *Miss) {
 			if w.last == from.ID {
 				w.next = now
 			}
-			if r.peers != nil && r.peers(seq) {
+			if r.leftToPeers(seq) {
 				w.tries = max(w.tries, r.cfg.ParentTries)
 			}
 			continue
@@ -484,7 +488,7 @@ func (r *Relay) ask(seq uint64, now time.Duration) *want {
 		return w
 	}
 	w := &want{seq: seq, next: now}
-	if r.peers != nil && r.peers(seq) {
+	if r.leftToPeers(seq) {
 		w.tries = r.cfg.ParentTries
 	}
 	r.wants[seq] = w

@@ -258,9 +258,11 @@ const laneMemory = 2 * time.Second
 
 // inLane reports whether the parent leaves residue res to peers.
 func (t *Tree) inLane(res uint64) bool {
-	at := t.lane[res]
-	return at > 0 && t.h.Env().Now()-at <= laneMemory
+	return laneLive(t.lane[res], t.h.Env().Now())
 }
+
+// laneLive reports whether a parent's word noted at `at` still holds at now.
+func laneLive(at, now time.Duration) bool { return at > 0 && now-at <= laneMemory }
 
 // laneMask has bit i set when the parent leaves residue i to peers (one
 // clock reading for all of them: skip runs for every copy).
@@ -268,7 +270,7 @@ func (t *Tree) laneMask() uint64 {
 	now := t.h.Env().Now()
 	var mask uint64
 	for i, at := range t.lane[:t.cfg.SkipPeriod] {
-		if at > 0 && now-at <= laneMemory {
+		if laneLive(at, now) {
 			mask |= 1 << i
 		}
 	}
@@ -287,7 +289,7 @@ func (t *Tree) noteMiss(from id.Ref, m *Miss) {
 	now := max(t.h.Env().Now(), 1)
 	for _, seq := range m.Seqs {
 		res := seq % uint64(t.cfg.SkipPeriod)
-		if at := t.missed[res]; at > 0 && now-at <= laneMemory {
+		if laneLive(t.missed[res], now) {
 			t.lane[res] = now
 		}
 		t.missed[res] = now
