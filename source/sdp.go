@@ -173,6 +173,18 @@ func (m *Media) setEncoding(enc string) error {
 	return nil
 }
 
+// MPEGTSPort describes MPEG-TS over RTP (RFC 2250: static payload type
+// 33, MP2T/90000) arriving on port, the one medium of such a stream. OBS's
+// custom FFmpeg output with the rtp_mpegts container, ffmpeg's -f
+// rtp_mpegts and GStreamer's rtpmp2tpay send it without writing an SDP.
+func MPEGTSPort(port int) (*SDP, error) {
+	if port < 1 || port > 65535 {
+		return nil, sdpErr("port %d out of range", port)
+	}
+	return ParseSDP([]byte(fmt.Sprintf("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=MPEG-TS over RTP\r\n"+
+		"c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video %d RTP/AVP 33\r\na=rtpmap:33 MP2T/90000\r\n", port)))
+}
+
 // LoadSDP reads and parses an SDP file.
 func LoadSDP(path string) (*SDP, error) {
 	f, err := os.Open(path)

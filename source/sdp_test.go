@@ -40,6 +40,22 @@ func TestParseSDPFFmpeg(t *testing.T) {
 	}
 }
 
+func TestMPEGTSPort(t *testing.T) {
+	s, err := MPEGTSPort(5004)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Media{{Kind: "video", Port: 5004, PayloadType: 33, Codec: "MP2T", Clock: 90000}}
+	if !reflect.DeepEqual(s.Media, want) {
+		t.Fatalf("media %+v, want %+v", s.Media, want)
+	}
+	for _, port := range []int{0, -1, 65536} {
+		if _, err := MPEGTSPort(port); !errors.Is(err, ErrSDP) {
+			t.Errorf("port %d: %v, want ErrSDP", port, err)
+		}
+	}
+}
+
 func TestParseSDPStatic(t *testing.T) {
 	s, err := LoadSDP("testdata/ffmpeg_pcmu.sdp")
 	if err != nil {

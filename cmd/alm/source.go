@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ func runSource(ctx context.Context, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:4000", "UDP address to listen on; players bootstrap to it")
 	bootstrap := fs.String("bootstrap", "", "address of an overlay node to join (default: start a new overlay)")
 	name := fs.String("channel", "live", "channel name (letters, digits, '.', '_', '-')")
-	input := fs.String("input", "test:1M", "rtp:FILE.sdp (RTP as ffmpeg sends it) or test:BITRATE (built-in tone)")
+	input := fs.String("input", "test:1M", "rtp:FILE.sdp (RTP the SDP describes, as ffmpeg or GStreamer send it), rtp-ts:PORT (MPEG-TS over RTP on PORT, as OBS sends it) or test:BITRATE (built-in tone)")
 	mode := fs.String("mode", "direct", "delivery mode ("+strings.Join(delivery.Names(), ", ")+")")
 	keyFile := fs.String("key", "source.key", "ed25519 key file, created (mode 0600) when absent; it owns the channel")
 	rateS := fs.String("rate", "", "nominal stream rate for rtp input (default: 1M)")
@@ -62,8 +63,17 @@ func runSource(ctx context.Context, args []string) error {
 		if rate, err = lab.ParseRate(arg); err != nil {
 			return fmt.Errorf("-input test:BITRATE: %w", err)
 		}
-	case "rtp":
-		if sdp, err = source.LoadSDP(arg); err != nil {
+	case "rtp", "rtp-ts":
+		if kind == "rtp" {
+			sdp, err = source.LoadSDP(arg)
+		} else {
+			port, perr := strconv.Atoi(arg)
+			if perr != nil {
+				return fmt.Errorf("-input rtp-ts:PORT: %q is not a port", arg)
+			}
+			sdp, err = source.MPEGTSPort(port)
+		}
+		if err != nil {
 			return err
 		}
 		rate = 1_000_000
@@ -73,7 +83,7 @@ func runSource(ctx context.Context, args []string) error {
 			}
 		}
 	default:
-		return fmt.Errorf("-input %q: want rtp:FILE.sdp or test:BITRATE", *input)
+		return fmt.Errorf("-input %q: want rtp:FILE.sdp, rtp-ts:PORT or test:BITRATE", *input)
 	}
 	cfg.Rate = rate
 	// The key is created only once the input is known to be usable.
@@ -110,7 +120,7 @@ func runSource(ctx context.Context, args []string) error {
 			}
 			ts, bErr = source.NewTestStream(p.q.Env(), rate, p.st.Add)
 			_ = ts
-		case "rtp":
+		default: // rtp, rtp-ts
 			bErr = p.st.Broadcast(string(sdp.Raw), rate)
 		}
 	})
@@ -121,7 +131,7 @@ func runSource(ctx context.Context, args []string) error {
 		p.cancel()
 		return err
 	}
-	if kind == "rtp" {
+	if sdp != nil {
 		ing, err := source.NewIngest(sdp, "")
 		if err != nil {
 			p.cancel()
