@@ -57,8 +57,11 @@ type ModeResult struct {
 
 	// Per-viewer samples, for plots.
 	ContinuitySamples []float64 `json:"-"`
-	LagSamples        []float64 `json:"-"`
-	StartupSamples    []float64 `json:"-"`
+	// Each judged viewer's figures, in the order viewers joined (the
+	// report writes them as viewers.csv).
+	ViewerRows     []Viewer  `json:"-"`
+	LagSamples     []float64 `json:"-"`
+	StartupSamples []float64 `json:"-"`
 }
 
 // MarshalJSON flattens Extra into the object.
@@ -92,8 +95,25 @@ type StreamResult struct {
 	Modes    []ModeResult `json:"modes"`
 }
 
+// Viewer is one judged viewer's figures in a mode's run.
+type Viewer struct {
+	// Upload is the viewer's upload capacity, bit/s.
+	Upload int64
+	// Continuity is chunks played on time over chunks due.
+	Continuity float64
+	// Started: the viewer played a chunk; without it Startup and Lag are 0.
+	Started bool
+	// Startup is from tuning in to the first chunk played; Lag is how far
+	// playback trailed the source at the end; Stall is the time playout
+	// paused for lag raises.
+	Startup, Lag, Stall time.Duration
+	// Missed is chunks not played; Raises is lag raises.
+	Missed, Raises uint64
+}
+
 // viewerSample is one viewer's measurements.
 type viewerSample struct {
+	upload     int64
 	continuity float64
 	started    bool
 	startup    time.Duration
@@ -108,7 +128,10 @@ type viewerSample struct {
 func (r *ModeResult) fill(vs []viewerSample, arrivals *Histogram) {
 	var cont, lag, startup []float64
 	var raises, stalled float64
+	r.ViewerRows = make([]Viewer, 0, len(vs))
 	for _, v := range vs {
+		r.ViewerRows = append(r.ViewerRows, Viewer{Upload: v.upload, Continuity: v.continuity, Started: v.started,
+			Startup: v.startup, Lag: v.lag, Stall: v.stalled, Missed: v.missed, Raises: v.raises})
 		cont = append(cont, v.continuity)
 		r.ChunksMissed += v.missed
 		raises += float64(v.raises)

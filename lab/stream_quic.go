@@ -285,7 +285,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 				if i == 0 {
 					return res, errors.New("lab: the source's event loop did not answer")
 				}
-				samples = append(samples, viewerSample{})
+				samples = append(samples, viewerSample{upload: p.upload})
 				continue
 			}
 			ss, s = r.ss, r.s
@@ -312,12 +312,12 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		res.ForgedDropped += ss.Forged
 		if !s.ok || s.Played+s.Missed == 0 {
 			if s.ok && until.Sub(p.watch) >= judgeAfter(sc) {
-				samples = append(samples, viewerSample{}) // never got the stream
+				samples = append(samples, viewerSample{upload: p.upload}) // never got the stream
 			}
 			continue
 		}
 		payloadDelivered += s.PayloadBytes
-		samples = append(samples, viewerSample{continuity: s.Continuity(), started: s.Started != 0,
+		samples = append(samples, viewerSample{upload: p.upload, continuity: s.Continuity(), started: s.Started != 0,
 			startup: s.StartupDelay(), lag: s.Lag, missed: s.Missed, raises: s.Raises, stalled: s.Stalled})
 	}
 	mu.Lock()

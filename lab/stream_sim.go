@@ -215,10 +215,11 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			if until-p.watch < judgeAfter(sc) {
 				continue // left too soon to judge
 			}
-			samples = append(samples, viewerSample{}) // never got the stream
+			samples = append(samples, viewerSample{upload: p.upload}) // never got the stream
 			continue
 		}
 		samples = append(samples, viewerSample{
+			upload:     p.upload,
 			continuity: s.Continuity(),
 			started:    s.Started != 0,
 			startup:    s.StartupDelay(),

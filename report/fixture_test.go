@@ -3,6 +3,7 @@ package report
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/almcast/alm/lab"
 )
@@ -26,6 +27,10 @@ func fakeResult(t *testing.T, rate int64, modes ...string) *lab.StreamResult {
 			m.ContinuitySamples = append(m.ContinuitySamples, 1-rng.Float64()*0.05*float64(i))
 			m.LagSamples = append(m.LagSamples, 2000+rng.Float64()*500*float64(i+1))
 			m.StartupSamples = append(m.StartupSamples, 1500+rng.Float64()*800*float64(i+1))
+			ms := func(xs []float64) time.Duration { return time.Duration(xs[len(xs)-1] * 1e6) }
+			m.ViewerRows = append(m.ViewerRows, lab.Viewer{Upload: 2 * rate, Started: true,
+				Continuity: m.ContinuitySamples[len(m.ContinuitySamples)-1],
+				Startup:    ms(m.StartupSamples), Lag: ms(m.LagSamples)})
 		}
 		m.ContinuityMean = lab.Mean(m.ContinuitySamples)
 		m.ContinuityP5 = lab.Percentile(m.ContinuitySamples, 5)

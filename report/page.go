@@ -24,6 +24,7 @@ type page struct {
 	Subtitle string
 	FontCSS  template.CSS
 	JSONFile string
+	CSVFile  string // the per-viewer table
 
 	// A sweep has its own table and plots before the per-rate sections.
 	SweepHeader  []string
@@ -96,7 +97,7 @@ figcaption{font-size:13px;color:#444;margin-top:4px}
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p class="sub">{{.Subtitle}} · data: <a href="{{.JSONFile}}">{{.JSONFile}}</a></p>
+<p class="sub">{{.Subtitle}} · data: <a href="{{.JSONFile}}">{{.JSONFile}}</a>, per viewer: <a href="{{.CSVFile}}">{{.CSVFile}}</a></p>
 {{if .SweepFigures}}
 <h2 id="sweep">Rate sweep</h2>
 <table class="sweep">

@@ -1,6 +1,7 @@
 // Package report writes the results of lab runs as a self-contained HTML
-// page with plots (index.html, needing no network to open) and the JSON
-// they came from (results.json) into a directory.
+// page with plots (index.html, needing no network to open), the JSON
+// they came from (results.json) and every viewer's figures (viewers.csv)
+// into a directory.
 package report
 
 import (
@@ -30,9 +31,10 @@ func Write(dir string, res *lab.StreamResult) (string, error) {
 		Title:    "alm: delivery modes compared",
 		Subtitle: describe(res.Scenario) + fmt.Sprintf(", %s, rmax %s", mbps(float64(res.Scenario.Rate)), mbps(res.RMax)),
 		JSONFile: JSONFile,
+		CSVFile:  ViewersFile,
 		Sections: []section{sec},
 	}
-	return writeFiles(dir, p, res)
+	return writeFiles(dir, p, res, []*lab.StreamResult{res})
 }
 
 // WriteSweep writes a report on a rate sweep into dir: continuity against
@@ -50,6 +52,7 @@ func WriteSweep(dir string, sw *Sweep) (string, error) {
 		Title:        "alm: rate sweep",
 		Subtitle:     describe(sw.Points[0].Scenario) + fmt.Sprintf(", %d rates, rmax %s", len(sw.Points), mbps(sw.Points[0].RMax)),
 		JSONFile:     JSONFile,
+		CSVFile:      ViewersFile,
 		SweepHeader:  header,
 		SweepRows:    rows,
 		SweepFigures: figs,
@@ -62,11 +65,12 @@ func WriteSweep(dir string, sw *Sweep) (string, error) {
 		}
 		p.Sections = append(p.Sections, sec)
 	}
-	return writeFiles(dir, p, sw)
+	return writeFiles(dir, p, sw, sw.Points)
 }
 
-// writeFiles renders the page and the JSON of data into dir.
-func writeFiles(dir string, p *page, data any) (string, error) {
+// writeFiles renders the page, the JSON of data and the viewers of runs
+// into dir.
+func writeFiles(dir string, p *page, data any, runs []*lab.StreamResult) (string, error) {
 	var html bytes.Buffer
 	if err := p.render(&html); err != nil {
 		return "", err
@@ -79,6 +83,13 @@ func writeFiles(dir string, p *page, data any) (string, error) {
 		return "", fmt.Errorf("report: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, JSONFile), append(js, '\n'), 0o644); err != nil {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	csv, err := viewersCSV(runs)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ViewersFile), csv, 0o644); err != nil {
 		return "", fmt.Errorf("report: %w", err)
 	}
 	path := filepath.Join(dir, PageFile)

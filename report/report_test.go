@@ -1,12 +1,17 @@
 package report
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/almcast/alm/lab"
 )
 
 // externalRef matches anything in a page that would make a browser reach
@@ -29,6 +34,10 @@ func readPage(t *testing.T, path string) string {
 func TestWrite(t *testing.T) {
 	res := fakeResult(t, 1_000_000, "direct", "tree", "forest", "mesh")
 	res.Modes[0].LagSamples, res.Modes[0].StartupSamples = nil, nil // never started
+	for i := range res.Modes[0].ViewerRows {
+		res.Modes[0].ViewerRows[i].Started = false
+		res.Modes[0].ViewerRows[i].Startup, res.Modes[0].ViewerRows[i].Lag = 0, 0
+	}
 	dir := filepath.Join(t.TempDir(), "report")
 	path, err := Write(dir, res)
 	if err != nil {
@@ -60,6 +69,47 @@ func TestWrite(t *testing.T) {
 	if len(back.Modes) != 4 || back.Modes[2].Mode != "forest" || back.RMax != res.RMax {
 		t.Errorf("results.json holds %+v", back)
 	}
+	checkViewersCSV(t, dir, res)
+}
+
+// checkViewersCSV reads viewers.csv in dir: the header, then every
+// viewer's row of every mode of res in order, with empty startup and lag
+// for those that never started.
+func checkViewersCSV(t *testing.T, dir string, runs ...*lab.StreamResult) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, ViewersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) == 0 || strings.Join(recs[0], ",") != "rate_bps,mode,viewer,upload_bps,continuity,started,startup_ms,lag_ms,stall_ms,missed,raises" {
+		t.Fatalf("header %v", recs[:min(1, len(recs))])
+	}
+	rows := recs[1:]
+	for _, run := range runs {
+		for _, m := range run.Modes {
+			for i, v := range m.ViewerRows {
+				if len(rows) == 0 {
+					t.Fatalf("%s: rows end before viewer %d", m.Mode, i)
+				}
+				r := rows[0]
+				rows = rows[1:]
+				cont, _ := strconv.ParseFloat(r[4], 64)
+				if r[0] != strconv.FormatInt(run.Scenario.Rate, 10) || r[1] != m.Mode || r[2] != strconv.Itoa(i) ||
+					r[3] != strconv.FormatInt(v.Upload, 10) || math.Abs(cont-v.Continuity) > 5e-5 ||
+					r[5] != strconv.FormatBool(v.Started) || (r[6] == "") == v.Started || (r[7] == "") == v.Started {
+					t.Fatalf("%s viewer %d: row %v for %+v", m.Mode, i, r, v)
+				}
+			}
+		}
+	}
+	if len(rows) != 0 {
+		t.Fatalf("%d rows too many", len(rows))
+	}
 }
 
 func TestWriteSweep(t *testing.T) {
@@ -85,6 +135,7 @@ func TestWriteSweep(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || len(back["sweep"]) != 3 {
 		t.Errorf("results.json: %v, %d sweep points, want 3", err, len(back["sweep"]))
 	}
+	checkViewersCSV(t, filepath.Dir(path), sw.Points...)
 }
 
 func TestWriteSweepEmpty(t *testing.T) {
