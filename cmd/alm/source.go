@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	commands["source"] = command{"broadcast a stream (RTP from an SDP file, or a test tone)", runSource}
+	commands["source"] = command{"broadcast a stream (RTP described by an SDP file, MPEG-TS over RTP, or a test tone)", runSource}
 }
 
 func runSource(ctx context.Context, args []string) error {
