@@ -109,6 +109,10 @@ type Viewer struct {
 	Startup, Lag, Stall time.Duration
 	// Missed is chunks not played; Raises is lag raises.
 	Missed, Raises uint64
+	// Mode is the mode's own figures for the viewer at the end of the
+	// run (delivery.Mode.Stats: children, cap, depth, partners, ...);
+	// nil for a viewer that had left.
+	Mode map[string]float64
 }
 
 // viewerSample is one viewer's measurements.
@@ -121,6 +125,7 @@ type viewerSample struct {
 	missed     uint64
 	raises     uint64
 	stalled    time.Duration
+	mode       map[string]float64
 }
 
 // fill computes the summary fields from per-viewer samples and arrival
@@ -131,7 +136,7 @@ func (r *ModeResult) fill(vs []viewerSample, arrivals *Histogram) {
 	r.ViewerRows = make([]Viewer, 0, len(vs))
 	for _, v := range vs {
 		r.ViewerRows = append(r.ViewerRows, Viewer{Upload: v.upload, Continuity: v.continuity, Started: v.started,
-			Startup: v.startup, Lag: v.lag, Stall: v.stalled, Missed: v.missed, Raises: v.raises})
+			Startup: v.startup, Lag: v.lag, Stall: v.stalled, Missed: v.missed, Raises: v.raises, Mode: v.mode})
 		cont = append(cont, v.continuity)
 		r.ChunksMissed += v.missed
 		raises += float64(v.raises)

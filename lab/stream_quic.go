@@ -264,6 +264,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		bytesSent += qs.BytesSent
 		var ss stream.Stats
 		var s playerStats
+		var modeStats map[string]float64
 		if reports[i] != nil {
 			r, ok := peerReport{}, false
 			if expired {
@@ -296,6 +297,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 			ovTotal.Deaths += r.ov.Deaths
 			if r.mode != nil {
 				viewerStats = append(viewerStats, r.mode)
+				modeStats = r.mode
 			}
 		}
 		payloadSent += ss.PayloadSent
@@ -312,13 +314,13 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		res.ForgedDropped += ss.Forged
 		if !s.ok || s.Played+s.Missed == 0 {
 			if s.ok && until.Sub(p.watch) >= judgeAfter(sc) {
-				samples = append(samples, viewerSample{upload: p.upload}) // never got the stream
+				samples = append(samples, viewerSample{upload: p.upload, mode: modeStats}) // never got the stream
 			}
 			continue
 		}
 		payloadDelivered += s.PayloadBytes
 		samples = append(samples, viewerSample{upload: p.upload, continuity: s.Continuity(), started: s.Started != 0,
-			startup: s.StartupDelay(), lag: s.Lag, missed: s.Missed, raises: s.Raises, stalled: s.Stalled})
+			startup: s.StartupDelay(), lag: s.Lag, missed: s.Missed, raises: s.Raises, stalled: s.Stalled, mode: modeStats})
 	}
 	mu.Lock()
 	res.fill(samples, &arrivals)

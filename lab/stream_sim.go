@@ -197,6 +197,13 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	ts.Stop()
 	end := nw.Now()
 
+	// A live viewer's mode reports its own figures; one that left, none.
+	modeStats := func(p *simPlayer) map[string]float64 {
+		if !p.node.Alive() || p.st.Mode() == nil {
+			return nil
+		}
+		return p.st.Mode().Stats()
+	}
 	var samples []viewerSample
 	var viewerBytes, viewerCap float64
 	var payloadDelivered uint64
@@ -215,7 +222,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			if until-p.watch < judgeAfter(sc) {
 				continue // left too soon to judge
 			}
-			samples = append(samples, viewerSample{upload: p.upload}) // never got the stream
+			samples = append(samples, viewerSample{upload: p.upload, mode: modeStats(p)}) // never got the stream
 			continue
 		}
 		samples = append(samples, viewerSample{
@@ -227,6 +234,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			missed:     s.Missed,
 			raises:     s.Raises,
 			stalled:    s.Stalled,
+			mode:       modeStats(p),
 		})
 	}
 	res.fill(samples, &arrivals)
@@ -241,8 +249,8 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	res.ForgedPlayed = check.played
 	var viewerStats []map[string]float64
 	for _, p := range peers[1:] {
-		if p.node.Alive() && p.st.Mode() != nil {
-			viewerStats = append(viewerStats, p.st.Mode().Stats())
+		if st := modeStats(p); st != nil {
+			viewerStats = append(viewerStats, st)
 		}
 	}
 	res.Extra = summarize(src.st.Mode(), viewerStats)

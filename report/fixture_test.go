@@ -30,7 +30,8 @@ func fakeResult(t *testing.T, rate int64, modes ...string) *lab.StreamResult {
 			ms := func(xs []float64) time.Duration { return time.Duration(xs[len(xs)-1] * 1e6) }
 			m.ViewerRows = append(m.ViewerRows, lab.Viewer{Upload: 2 * rate, Started: true,
 				Continuity: m.ContinuitySamples[len(m.ContinuitySamples)-1],
-				Startup:    ms(m.StartupSamples), Lag: ms(m.LagSamples)})
+				Startup:    ms(m.StartupSamples), Lag: ms(m.LagSamples),
+				Mode: map[string]float64{"children": float64(rng.IntN(3)), name: 1}})
 		}
 		m.ContinuityMean = lab.Mean(m.ContinuitySamples)
 		m.ContinuityP5 = lab.Percentile(m.ContinuitySamples, 5)

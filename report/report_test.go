@@ -86,8 +86,12 @@ func checkViewersCSV(t *testing.T, dir string, runs ...*lab.StreamResult) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) == 0 || strings.Join(recs[0], ",") != "rate_bps,mode,viewer,upload_bps,continuity,started,startup_ms,lag_ms,stall_ms,missed,raises" {
+	if len(recs) == 0 || !strings.HasPrefix(strings.Join(recs[0], ","), "rate_bps,mode,viewer,upload_bps,continuity,started,startup_ms,lag_ms,stall_ms,missed,raises") {
 		t.Fatalf("header %v", recs[:min(1, len(recs))])
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
 	}
 	rows := recs[1:]
 	for _, run := range runs {
@@ -103,6 +107,18 @@ func checkViewersCSV(t *testing.T, dir string, runs ...*lab.StreamResult) {
 					r[3] != strconv.FormatInt(v.Upload, 10) || math.Abs(cont-v.Continuity) > 5e-5 ||
 					r[5] != strconv.FormatBool(v.Started) || (r[6] == "") == v.Started || (r[7] == "") == v.Started {
 					t.Fatalf("%s viewer %d: row %v for %+v", m.Mode, i, r, v)
+				}
+				for k, x := range v.Mode {
+					if c, ok := col["mode_"+k]; !ok || r[c] != strconv.FormatFloat(x, 'g', -1, 64) {
+						t.Fatalf("%s viewer %d: mode_%s column %d (%v) for %v", m.Mode, i, k, c, ok, x)
+					}
+				}
+				for h, c := range col {
+					if k, ok := strings.CutPrefix(h, "mode_"); ok {
+						if _, has := v.Mode[k]; !has && r[c] != "" {
+							t.Fatalf("%s viewer %d: %s is %q, not empty", m.Mode, i, h, r[c])
+						}
+					}
 				}
 			}
 		}
