@@ -106,6 +106,18 @@ type Config struct {
 	// shallower too (depth max 12 -> 10-11). Default false; the tree
 	// turns it on.
 	NearestRoom bool
+	// ByCapacity lets a joiner that reaches a full node take the place
+	// of its weakest child when the joiner has at least two more free
+	// slots than that child has slots in all; the child and its subtree
+	// join again under the joiner. Nodes with more upload rise and those
+	// with less sink, where joins first pitched every kind together
+	// (scenario H, a single tree: two of the source's three children
+	// uploaded only the stream's rate, and every viewer below them lost
+	// what they could not pass on; seeds 1-3: continuity 0.817, 0.704,
+	// 0.601 -> 0.923, 0.925, 0.933, viewers never placed 47, 94, 112 ->
+	// 2, 12, 21). Nodes of equal capacity never displace each other: U
+	// and churn are unchanged. Default false; the tree turns it on.
+	ByCapacity bool
 }
 
 // DefaultConfig returns the documented defaults.

@@ -150,6 +150,9 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 		if via == ViaRoute && !atRoot && !g.hasParent() {
 			// Scribe: go on joining as ourselves.
 			j.Joiner, j.Hops, j.Down = s.self, 0, false
+			if s.cfg.ByCapacity {
+				j.Spare = s.ownSpare(g.id) // ours now, not the joiner's
+			}
 			s.armJoin(g, s.cfg.JoinTimeout)
 			return false
 		}
@@ -195,6 +198,9 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 			s.Drop(g.id, victim.ref.ID, []id.Ref{j.Joiner})
 			return true
 		}
+	}
+	if s.byCapacity(g, j) {
+		return true
 	}
 	if eg, victim, ok := s.pol.Evict(j.Group, j.Joiner); ok {
 		s.stats.Evictions++
@@ -346,7 +352,7 @@ func (s *Scribe) ownSpare(g id.ID) uint16 { return clip16(s.pol.Spare(g)) }
 // slots, as its join said.
 func (s *Scribe) adopt(g *group, r id.Ref, spare ...uint16) {
 	if g.child(r.ID) == nil {
-		c := &child{ref: r, heard: s.e.Now(), since: s.e.Now(), room: NoRoom}
+		c := &child{ref: r, heard: s.e.Now(), since: s.e.Now(), room: NoRoom, slots: -1}
 		if len(spare) > 0 {
 			c.own, c.spare = int(spare[0]), int(spare[0])
 			if c.own > 0 {

@@ -159,6 +159,7 @@ func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
 		c.spare = int(e.Spare)
 		c.kids = int(e.Kids)
 		c.own = int(e.Own)
+		c.slots = c.kids + c.own
 		c.room = int(e.Room)
 	}
 	if len(r.Entries) >= maxEntries {

@@ -58,7 +58,10 @@ type Events struct {
 // Stats counts what a node's Scribe did and saw.
 type Stats struct {
 	JoinsSent, Accepted, Refused, PushDowns, PushUps, Evictions uint64
-	Anycasts, ParentLosses, ChildTimeouts, Loops, BadInput      uint64
+	// Promotions counts joiners that took a weaker child's place
+	// (Config.ByCapacity).
+	Promotions                                             uint64
+	Anycasts, ParentLosses, ChildTimeouts, Loops, BadInput uint64
 	// Replaced counts silent children whose slot an orphan of theirs
 	// took (see Join.Lost).
 	Replaced uint64
@@ -79,6 +82,7 @@ type child struct {
 	kids  int           // its own children, as it last said
 	own   int           // its own free slots, as it last said
 	room  int           // levels below it to a free slot, as it last said (NoRoom: none)
+	slots int           // its children and own free slots, as it last said (its capacity); -1 until its first refresh
 	fed   time.Duration // when data last went to it (Fed)
 	beat  beatSent      // the last beat entry sent to it
 }

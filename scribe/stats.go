@@ -93,6 +93,7 @@ func AddStats(out map[string]float64, s Stats, r RelayStats) {
 	out["push_downs"] = float64(s.PushDowns)
 	out["push_ups"] = float64(s.PushUps)
 	out["evictions"] = float64(s.Evictions)
+	out["promotions"] = float64(s.Promotions)
 	out["anycasts"] = float64(s.Anycasts)
 	out["joins_sent"] = float64(s.JoinsSent)
 	out["routed_joins"] = float64(s.RoutedJoins)

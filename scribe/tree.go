@@ -85,6 +85,7 @@ func DefaultTreeConfig() TreeConfig {
 	sc.QuietBeats = true
 	sc.RootKeepsTop = false
 	sc.NearestRoom = true
+	sc.ByCapacity = true
 	// A parent sends a chunk every 25 ms: a silence of 700 ms is a lost
 	// parent (the forest's timings; scenario U with churn 10%/min:
 	// continuity 0.908 -> 0.957, repair p95 3550 -> 1750 ms). But a join
