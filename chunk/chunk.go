@@ -184,7 +184,7 @@ type Meta struct {
 	SDP           string // session description of the RTP the source ingests
 	ChunkDuration int64  // ns
 	Rate          int64  // nominal stream rate, bit/s
-	Start         int64  // source clock (ns) of chunk 0
+	Start         int64  // source clock (ns) of chunk 0 (negative when the first chunk's number is above 0)
 	Mode          string // the delivery mode the source runs
 	Sig           []byte
 }

@@ -8,6 +8,7 @@ package source
 import (
 	"crypto/ed25519"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/almcast/alm/chunk"
@@ -21,6 +22,12 @@ type ChunkerConfig struct {
 	// MaxPackets cuts a chunk early when it holds this many packets.
 	// Default chunk.MaxPackets.
 	MaxPackets int
+	// FirstSeq is the first chunk's sequence number. Default 0. `alm
+	// source` numbers chunks by the wall clock (Unix time over Duration):
+	// a restarted source goes on above every number it signed before, so
+	// no two chunks it ever signs share a number, and a chunk recorded
+	// from an earlier broadcast cannot stand in for one of this.
+	FirstSeq uint64
 }
 
 // DefaultChunkerConfig returns the documented defaults.
@@ -35,6 +42,9 @@ func (c ChunkerConfig) Validate() error {
 	}
 	if c.MaxPackets < 1 || c.MaxPackets > chunk.MaxPackets {
 		return errors.New("source: max packets out of range")
+	}
+	if c.FirstSeq > math.MaxInt64/4/uint64(c.Duration) {
+		return errors.New("source: first sequence number too large for the chunk duration")
 	}
 	return nil
 }
@@ -69,7 +79,7 @@ func NewChunker(e env.Env, cfg ChunkerConfig, key ed25519.PrivateKey, ch chunk.C
 	if !ch.Key.Equal(key.Public()) {
 		return nil, errors.New("source: the key does not own the channel")
 	}
-	c := &Chunker{cfg: cfg, e: e, key: key, ch: ch, publish: publish}
+	c := &Chunker{cfg: cfg, e: e, key: key, ch: ch, publish: publish, seq: cfg.FirstSeq}
 	c.start = e.Now()
 	c.stop = env.Steady(e, cfg.Duration, c.cut)
 	return c, nil
@@ -96,7 +106,7 @@ func (c *Chunker) cut() {
 	ck := &chunk.Chunk{
 		Channel:  c.ch.ID(),
 		Seq:      c.seq,
-		Time:     int64(c.start) + int64(c.seq)*int64(c.cfg.Duration),
+		Time:     int64(c.start) + int64(c.seq-c.cfg.FirstSeq)*int64(c.cfg.Duration),
 		Duration: int64(c.cfg.Duration),
 		Packets:  c.cur,
 	}
@@ -112,8 +122,15 @@ func (c *Chunker) cut() {
 // Stats returns the counters.
 func (c *Chunker) Stats() ChunkerStats { return c.stats }
 
-// Start is the source time of chunk 0.
+// Start is the source time the chunker started at: the first chunk
+// (FirstSeq) covers the media from then.
 func (c *Chunker) Start() time.Duration { return c.start }
+
+// Zero is the source time chunk 0 would have had: chunk seq covers the
+// media from Zero + seq*Duration (before Start when FirstSeq > 0).
+func (c *Chunker) Zero() time.Duration {
+	return c.start - time.Duration(c.cfg.FirstSeq)*c.cfg.Duration
+}
 
 // Stop stops cutting chunks.
 func (c *Chunker) Stop() { c.stop() }

@@ -175,7 +175,7 @@ func (n *Node) Broadcast(sdp string, rate int64) error {
 		return err
 	}
 	m := &chunk.Meta{Channel: n.ch.ID(), Name: n.ch.Name, Key: n.ch.Key, SDP: sdp,
-		ChunkDuration: int64(n.cfg.Chunker.Duration), Rate: rate, Start: int64(n.chunks.Start()), Mode: n.cfg.Mode}
+		ChunkDuration: int64(n.cfg.Chunker.Duration), Rate: rate, Start: int64(n.chunks.Zero()), Mode: n.cfg.Mode}
 	m.Sign(n.key)
 	n.meta = m
 	n.active = true

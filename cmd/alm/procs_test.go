@@ -43,6 +43,8 @@ type procsNode struct {
 // procsSwarm is a source and its players, each an alm process.
 type procsSwarm struct {
 	src     *procsNode
+	srcArgs []string // the source's command line, to start it again
+	channel string   // the channel string the source printed
 	players []*procsNode
 	chunk   time.Duration // the mode's chunk duration
 }
@@ -54,10 +56,12 @@ func procsStart(t *testing.T, ctx context.Context, bin, mode string, n int) *pro
 	dir := t.TempDir()
 	srcAddr := "127.0.0.1:" + strconv.Itoa(cliFreeUDPPort(t))
 	sw := &procsSwarm{src: &procsNode{name: "source", admin: freeTCP(t)}, chunk: delivery.ChunkDuration(mode, 0)}
-	sw.src.p = e2eStart(t, ctx, "source", bin, "source", "--listen", srcAddr, "--channel", "procs-"+mode,
-		"--input", "test:"+procsRate, "--mode", mode, "--upload", procsUpload,
-		"--key", filepath.Join(dir, "source.key"), "--admin", sw.src.admin)
+	sw.srcArgs = []string{"source", "--listen", srcAddr, "--channel", "procs-" + mode,
+		"--input", "test:" + procsRate, "--mode", mode, "--upload", procsUpload,
+		"--key", filepath.Join(dir, "source.key"), "--admin", sw.src.admin}
+	sw.src.p = e2eStart(t, ctx, "source", bin, sw.srcArgs...)
 	ch := sw.src.p.waitLine(t, ctx, true, "the channel on stdout", func(l string) bool { return strings.HasPrefix(l, "alm://") })
+	sw.channel = ch
 	for i := range n {
 		pl := &procsNode{name: fmt.Sprintf("player %d", i), admin: freeTCP(t)}
 		pl.p = e2eStart(t, ctx, pl.name, bin, "player", "--bootstrap", srcAddr, "--channel", ch, "--output", "none",

@@ -49,6 +49,9 @@ func runSource(ctx context.Context, args []string) error {
 	cfg := stream.DefaultConfig()
 	cfg.Mode = *mode
 	cfg.Chunker.Duration = delivery.ChunkDuration(*mode, *chunkDur)
+	// Chunks are numbered by the wall clock: a restarted source goes on
+	// above every number it signed before (source.ChunkerConfig.FirstSeq).
+	cfg.Chunker.FirstSeq = uint64(time.Now().UnixNano()) / uint64(cfg.Chunker.Duration)
 	if *upS != "" {
 		if cfg.Upload, err = lab.ParseRate(*upS); err != nil {
 			return err
