@@ -42,12 +42,16 @@ func modeFigures(res *lab.StreamResult) ([]figure, error) {
 		{"startup-cdf", "Startup delay: from joining to the first chunk played. Viewers who never started are not drawn.", startupCDF},
 		{"overhead", "Overhead: bytes sent beyond the payload, as a share of the payload bytes delivered.", overheadBars},
 		{"upload-util", "Upload utilisation: the share of the viewers' upload capacity used; 1.0 is full capacity.", uploadBars},
+		{"continuity-by-upload", "Mean continuity of the viewers of each upload capacity, per mode (drawn when the viewers' uploads differ).", continuityByUpload},
 	}
 	var out []figure
 	for _, b := range builders {
 		p, err := b.build(res.Modes)
 		if err != nil {
 			return nil, fmt.Errorf("report: plot %s: %w", b.name, err)
+		}
+		if p == nil {
+			continue // not drawn for these results
 		}
 		svg, err := svgOf(p)
 		if err != nil {

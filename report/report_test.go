@@ -128,6 +128,40 @@ func checkViewersCSV(t *testing.T, dir string, runs ...*lab.StreamResult) {
 	}
 }
 
+// TestContinuityByUpload: with viewers of several upload capacities the
+// page gets a plot of each mode's continuity per capacity, which names the
+// capacities and their viewers; with one capacity it has none.
+func TestContinuityByUpload(t *testing.T) {
+	res := fakeResult(t, 1_000_000, "tree", "mesh")
+	for i := range res.Modes {
+		for j := range res.Modes[i].ViewerRows {
+			if j%4 == 0 {
+				res.Modes[i].ViewerRows[j].Upload = 4_000_000
+			}
+		}
+	}
+	path, err := Write(t.TempDir(), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readPage(t, path)
+	for _, want := range []string{"continuity-by-upload", "Continuity by upload capacity", "2 Mbit/s, 150 viewers", "4 Mbit/s, 50 viewers"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, "<svg"); n != 6 {
+		t.Errorf("%d plots, want 6", n)
+	}
+	one, err := Write(t.TempDir(), fakeResult(t, 1_000_000, "tree", "mesh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(readPage(t, one), "continuity-by-upload") {
+		t.Error("a plot by upload capacity for viewers who all upload alike")
+	}
+}
+
 func TestWriteSweep(t *testing.T) {
 	sw := fakeSweep(t, []float64{0.5, 0.9, 1.2}, "tree", "mesh")
 	path, err := WriteSweep(t.TempDir(), sw)
