@@ -49,8 +49,10 @@ type Stats struct {
 	// BadInput counts malformed or oversized maps, floods and messages
 	// from strangers.
 	BadInput uint64
-	// HelloRefused counts partnership requests this node turned down.
-	HelloRefused uint64
+	// HelloRefused counts partnership requests this node turned down;
+	// HelloUnanswered those the source let go unanswered, past its
+	// budget for refusals (sourceRefusals).
+	HelloRefused, HelloUnanswered uint64
 	// DupPush counts duplicates that a parent pushed; Pushed fresh chunks
 	// a parent pushed.
 	DupPush, Pushed uint64
@@ -76,6 +78,7 @@ type Mode struct {
 	store     []*chunk.Chunk // ring of held chunks, index seq mod Window
 	partners  []*partner
 	hellos    map[id.ID]time.Duration // hellos unanswered: when each left
+	refusals  int                     // refusals sent this tick (the source's budget)
 	lapsed    map[id.ID]time.Duration // hellos that timed out: until when an answer is still taken
 	shunned   map[id.ID]time.Duration
 	reqs      map[uint64]*request
@@ -399,28 +402,29 @@ func (m *Mode) Stats() map[string]float64 {
 		}
 	}
 	return map[string]float64{
-		"pushed":        float64(s.Pushed),
-		"depth_sum":     dsum,
-		"depth_max":     dmax,
-		"orphan":        orphan,
-		"partners":      float64(len(m.partners)),
-		"requests":      float64(s.Requests),
-		"received":      float64(s.Received),
-		"payload_bytes": float64(s.Payload),
-		"dup_bytes":     float64(s.DupBytes),
-		"served":        float64(s.Served),
-		"refused":       float64(s.Refused),
-		"refused_busy":  float64(s.RefusedBusy),
-		"timeouts":      float64(s.Timeouts),
-		"refusals":      float64(s.Refusals),
-		"silent":        float64(s.Silent),
-		"failing":       float64(s.Failing),
-		"replaced":      float64(s.Replaced),
-		"bad_input":     float64(s.BadInput),
-		"dup_push":      float64(s.DupPush),
-		"climbs":        float64(s.Climbs),
-		"trimmed":       float64(s.Trimmed),
-		"passed":        float64(s.Passed),
+		"pushed":           float64(s.Pushed),
+		"depth_sum":        dsum,
+		"depth_max":        dmax,
+		"orphan":           orphan,
+		"partners":         float64(len(m.partners)),
+		"requests":         float64(s.Requests),
+		"received":         float64(s.Received),
+		"payload_bytes":    float64(s.Payload),
+		"dup_bytes":        float64(s.DupBytes),
+		"served":           float64(s.Served),
+		"refused":          float64(s.Refused),
+		"hello_unanswered": float64(s.HelloUnanswered),
+		"refused_busy":     float64(s.RefusedBusy),
+		"timeouts":         float64(s.Timeouts),
+		"refusals":         float64(s.Refusals),
+		"silent":           float64(s.Silent),
+		"failing":          float64(s.Failing),
+		"replaced":         float64(s.Replaced),
+		"bad_input":        float64(s.BadInput),
+		"dup_push":         float64(s.DupPush),
+		"climbs":           float64(s.Climbs),
+		"trimmed":          float64(s.Trimmed),
+		"passed":           float64(s.Passed),
 	}
 }
 

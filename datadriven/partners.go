@@ -142,6 +142,13 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 		full = false // a forwarder that would rise as our child: see climb
 	}
 	if weak || full {
+		if m.source && m.refusals >= m.refusalBudget() {
+			// A crowd tuning in asks the source more than its upload
+			// can answer: the rest time out (and shun it a while).
+			m.stats.HelloUnanswered++
+			return
+		}
+		m.refusals++
 		m.stats.HelloRefused++
 		// A refusal's map would go unread: it carries referrals only.
 		m.h.Send(from, &Welcome{Upload: m.upload(), Peers: m.referrals(from.ID)})
@@ -154,6 +161,21 @@ func (m *Mode) onHello(from id.Ref, h *Hello) {
 	}
 	m.send(p, &Welcome{Accept: true, Upload: m.upload(), Map: m.held.Wire(), Depths: m.depths(), Clock: m.clock()})
 	delete(m.hellos, from.ID)
+}
+
+// sourceRefusalShare is the share of the source's upload that refusals of
+// partnership requests (a Welcome with referrals, about 200 bytes) may
+// take. Viewers tuning in ask the source when no partner forwards a
+// substream, and so do climbing forwarders: with 1,000 viewers tuning in
+// a second (25,000 viewers in the simulator) the source sent about 1,200
+// refusals a second, half its upload, and pushed half the copies of the
+// stream it had before.
+const sourceRefusalShare = 0.05
+
+// refusalBudget is how many refusals the source sends in a tick.
+func (m *Mode) refusalBudget() int {
+	perSec := float64(m.upload()) * sourceRefusalShare / 8 / 200
+	return max(4, int(perSec*m.cfg.Tick.Seconds()))
 }
 
 // makeRoom lets the source trade its weakest partner for one that uploads
@@ -386,6 +408,7 @@ func (m *Mode) fill() {
 func (m *Mode) tick() {
 	now := m.e.Now()
 	m.ticks++
+	m.refusals = 0
 	for x, at := range m.hellos {
 		if now-at > m.cfg.HelloTimeout {
 			delete(m.hellos, x)

@@ -87,6 +87,47 @@ func TestSourceSlotsByUpload(t *testing.T) {
 	}
 }
 
+// TestSourceRefusalBudget: a full source answers at most its budget of
+// refusals a tick (5% of its upload, at about 200 bytes each) and lets
+// the rest of a crowd's hellos go unanswered; the budget is new each tick.
+func TestSourceRefusalBudget(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 0)
+	r.m.source = true
+	r.h.upload = 4_000_000
+	budget := r.m.refusalBudget() // 4 Mbit/s * 5% / 8 / 200 B a second, 1 s ticks: 125
+	if budget != 125 {
+		t.Fatalf("budget %d, want 125", budget)
+	}
+	hello := func(i int) {
+		p := id.Ref{ID: id.FromUint128(3, uint64(i+1)), Addr: "v"}
+		r.m.Receive(p, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000})
+	}
+	slots := r.m.slots()
+	for i := range slots + 2*budget {
+		hello(i)
+	}
+	refused := func() int {
+		n := 0
+		for _, s := range r.h.take() {
+			if w, ok := s.m.(*Welcome); ok && !w.Accept {
+				n++
+			}
+		}
+		return n
+	}
+	if n, quiet := refused(), r.m.stats.HelloUnanswered; n != budget || quiet != uint64(budget) {
+		t.Fatalf("%d refused, %d unanswered; want %d each", n, quiet, budget)
+	}
+	r.nw.RunFor(r.m.cfg.Tick + r.m.cfg.Tick/5) // a tick: a new budget
+	r.h.take()
+	for i := range budget + 1 {
+		hello(slots + 2*budget + i)
+	}
+	if n := refused(); n != budget {
+		t.Fatalf("next tick: %d refused, want %d", n, budget)
+	}
+}
+
 func TestRefuseNotHeldAndOutsideWindow(t *testing.T) {
 	cfg := DefaultConfig()
 	r := newRig(t, *noPush(&cfg), 1)

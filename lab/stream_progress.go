@@ -24,6 +24,8 @@ type progress struct {
 	events uint64
 	last   sim.Stats
 	kinds  map[string]*kind
+	src    *sim.Node        // the source, once known (stream)
+	srcK   map[string]*kind // what the source sent, by kind
 }
 
 type kind struct {
@@ -34,20 +36,25 @@ type kind struct {
 func newProgress(nw *sim.Network, start time.Time) *progress {
 	p := &progress{nw: nw, start: start, on: os.Getenv("ALM_LAB_PROGRESS") != ""}
 	if p.on && os.Getenv("ALM_LAB_PROGRESS") == "kinds" {
-		p.kinds = map[string]*kind{}
+		p.kinds, p.srcK = map[string]*kind{}, map[string]*kind{}
 		prev := nw.Trace
 		nw.Trace = func(from, to *sim.Node, m wire.Message, size int, dropped bool) {
 			if prev != nil {
 				prev(from, to, m, size, dropped)
 			}
 			name := wire.Name(m)
-			k := p.kinds[name]
-			if k == nil {
-				k = &kind{name: name}
-				p.kinds[name] = k
+			for i, ks := range []map[string]*kind{p.kinds, p.srcK} {
+				if i == 1 && from != p.src {
+					continue // the second tally is the source's alone
+				}
+				k := ks[name]
+				if k == nil {
+					k = &kind{name: name}
+					ks[name] = k
+				}
+				k.n++
+				k.bytes += uint64(size)
 			}
-			k.n++
-			k.bytes += uint64(size)
 		}
 	}
 	return p
@@ -89,6 +96,7 @@ func (p *progress) stream(peers []*simPlayer) {
 	if !p.on {
 		return
 	}
+	p.src = peers[0].node
 	var played, missed uint64
 	for _, x := range peers[1:] {
 		s := x.st.Player().Stats()
@@ -102,9 +110,9 @@ func (p *progress) stream(peers []*simPlayer) {
 		cont = float64(dp) / float64(dp+dm)
 	}
 	st := p.nw.Stats()
-	fmt.Fprintf(os.Stderr, "lab: t=%v wall=%.1fs events=%d (+%d) continuity(last s)=%.4f sent=%d lost=%d qdrops=%d %s\n",
+	fmt.Fprintf(os.Stderr, "lab: t=%v wall=%.1fs events=%d (+%d) continuity(last s)=%.4f sent=%d lost=%d qdrops=%d source_backlog=%v %s\n",
 		p.nw.Now(), time.Since(p.start).Seconds(), st.Events, st.Events-p.events, cont,
-		st.Sent-p.last.Sent, st.Lost-p.last.Lost, st.QueueDrops-p.last.QueueDrops, p.nw)
+		st.Sent-p.last.Sent, st.Lost-p.last.Lost, st.QueueDrops-p.last.QueueDrops, p.src.Backlog().Round(time.Millisecond), p.nw)
 	p.events, p.last = st.Events, st
 	if p.kinds != nil {
 		ks := make([]*kind, 0, len(p.kinds))
@@ -116,5 +124,14 @@ func (p *progress) stream(peers []*simPlayer) {
 			fmt.Fprintf(os.Stderr, "    %-20s %9d msgs %11d bytes\n", k.name, k.n, k.bytes)
 		}
 		clear(p.kinds)
+		ks = ks[:0]
+		for _, k := range p.srcK {
+			ks = append(ks, k)
+		}
+		sort.Slice(ks, func(i, j int) bool { return ks[i].bytes > ks[j].bytes })
+		for _, k := range ks[:min(len(ks), 5)] {
+			fmt.Fprintf(os.Stderr, "    source: %-12s %9d msgs %11d bytes\n", k.name, k.n, k.bytes)
+		}
+		clear(p.srcK)
 	}
 }
