@@ -75,7 +75,7 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nreport: %s (open %s; data in %s)\n", dir, path, filepath.Join(dir, report.JSONFile))
+	fmt.Printf("\nreport: %s (open %s; data in %s, per viewer in %s)\n", dir, path, filepath.Join(dir, report.JSONFile), filepath.Join(dir, report.ViewersFile))
 	return nil
 }
 
