@@ -43,21 +43,24 @@ func newProgress(nw *sim.Network, start time.Time) *progress {
 				prev(from, to, m, size, dropped)
 			}
 			name := wire.Name(m)
-			for i, ks := range []map[string]*kind{p.kinds, p.srcK} {
-				if i == 1 && from != p.src {
-					continue // the second tally is the source's alone
-				}
-				k := ks[name]
-				if k == nil {
-					k = &kind{name: name}
-					ks[name] = k
-				}
-				k.n++
-				k.bytes += uint64(size)
+			tally(p.kinds, name, size)
+			if from == p.src {
+				tally(p.srcK, name, size)
 			}
 		}
 	}
 	return p
+}
+
+// tally counts one message of kind name and size bytes in ks.
+func tally(ks map[string]*kind, name string, size int) {
+	k := ks[name]
+	if k == nil {
+		k = &kind{name: name}
+		ks[name] = k
+	}
+	k.n++
+	k.bytes += uint64(size)
 }
 
 // heap writes a heap profile of the live run to the file named by

@@ -27,13 +27,12 @@ func (s *Scribe) byCapacity(g *group, j *Join) bool {
 }
 
 // weakest returns g's child with the fewest slots of its own (children
-// and free slots, as its last refresh said: a join tells only its free
-// slots, which for a node with a subtree understate them; fewest children
-// among those) if a
-// joiner with spare free slots has at least two more, so that with the
-// child below it the joiner still offers more room a level up than the
-// child did; else nil. With RootKeepsTop the group's root (the top's
-// child closest to the group ID) keeps its place at the top.
+// and free slots, as its last refresh said: the free slots a join tells
+// understate them for a node with a subtree; fewest children among
+// those) if a joiner with spare free slots has at least two more, so that
+// with the child below it the joiner still offers more room a level up
+// than the child did; else nil. With RootKeepsTop the group's root (the
+// top's child closest to the group ID) keeps its place at the top.
 func (s *Scribe) weakest(g *group, spare int) *child {
 	var root *child
 	if g.top && s.cfg.RootKeepsTop {
