@@ -175,8 +175,9 @@ func (m *Media) setEncoding(enc string) error {
 
 // MPEGTSPort describes MPEG-TS over RTP (RFC 2250: static payload type
 // 33, MP2T/90000) arriving on port, the one medium of such a stream. OBS's
-// custom FFmpeg output with the rtp_mpegts container, ffmpeg's -f
-// rtp_mpegts and GStreamer's rtpmp2tpay send it without writing an SDP.
+// custom FFmpeg output with the rtp_mpegts container and ffmpeg's -f
+// rtp_mpegts send it (as should GStreamer's rtpmp2tpay) without writing
+// an SDP.
 func MPEGTSPort(port int) (*SDP, error) {
 	if port < 1 || port > 65535 {
 		return nil, sdpErr("port %d out of range", port)
