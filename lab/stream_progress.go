@@ -118,23 +118,21 @@ func (p *progress) stream(peers []*simPlayer) {
 		st.Sent-p.last.Sent, st.Lost-p.last.Lost, st.QueueDrops-p.last.QueueDrops, p.src.Backlog().Round(time.Millisecond), p.nw)
 	p.events, p.last = st.Events, st
 	if p.kinds != nil {
-		ks := make([]*kind, 0, len(p.kinds))
-		for _, k := range p.kinds {
-			ks = append(ks, k)
-		}
-		sort.Slice(ks, func(i, j int) bool { return ks[i].n > ks[j].n })
-		for _, k := range ks[:min(len(ks), 12)] {
-			fmt.Fprintf(os.Stderr, "    %-20s %9d msgs %11d bytes\n", k.name, k.n, k.bytes)
-		}
-		clear(p.kinds)
-		ks = ks[:0]
-		for _, k := range p.srcK {
-			ks = append(ks, k)
-		}
-		sort.Slice(ks, func(i, j int) bool { return ks[i].bytes > ks[j].bytes })
-		for _, k := range ks[:min(len(ks), 5)] {
-			fmt.Fprintf(os.Stderr, "    source: %-12s %9d msgs %11d bytes\n", k.name, k.n, k.bytes)
-		}
-		clear(p.srcK)
+		printKinds("", p.kinds, 12, func(k *kind) uint64 { return k.n })
+		printKinds("source: ", p.srcK, 5, func(k *kind) uint64 { return k.bytes })
 	}
+}
+
+// printKinds prints the top n kinds of ks by key, each line after
+// prefix, and empties ks.
+func printKinds(prefix string, ks map[string]*kind, n int, key func(*kind) uint64) {
+	list := make([]*kind, 0, len(ks))
+	for _, k := range ks {
+		list = append(list, k)
+	}
+	sort.Slice(list, func(i, j int) bool { return key(list[i]) > key(list[j]) })
+	for _, k := range list[:min(len(list), n)] {
+		fmt.Fprintf(os.Stderr, "    %s%-20s %9d msgs %11d bytes\n", prefix, k.name, k.n, k.bytes)
+	}
+	clear(ks)
 }
