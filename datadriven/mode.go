@@ -51,7 +51,7 @@ type Stats struct {
 	BadInput uint64
 	// HelloRefused counts partnership requests this node turned down;
 	// HelloUnanswered those the source let go unanswered, past its
-	// budget for refusals (sourceRefusals).
+	// budget for refusals (refusalBudget).
 	HelloRefused, HelloUnanswered uint64
 	// DupPush counts duplicates that a parent pushed; Pushed fresh chunks
 	// a parent pushed.

@@ -55,13 +55,40 @@ type ModeResult struct {
 	CPURatio          float64            `json:"cpu_ratio,omitempty"`
 	Extra             map[string]float64 `json:"-"`
 
-	// Per-viewer samples, for plots.
-	ContinuitySamples []float64 `json:"-"`
 	// Each judged viewer's figures, in the order viewers joined (the
-	// report writes them as viewers.csv).
-	ViewerRows     []Viewer  `json:"-"`
-	LagSamples     []float64 `json:"-"`
-	StartupSamples []float64 `json:"-"`
+	// report plots them and writes them as viewers.csv).
+	ViewerRows []Viewer `json:"-"`
+}
+
+// ContinuitySamples is every judged viewer's continuity.
+func (r *ModeResult) ContinuitySamples() []float64 {
+	out := make([]float64, 0, len(r.ViewerRows))
+	for _, v := range r.ViewerRows {
+		out = append(out, v.Continuity)
+	}
+	return out
+}
+
+// LagSamples is the final lag (ms) of every judged viewer that started.
+func (r *ModeResult) LagSamples() []float64 {
+	return r.startedMs(func(v Viewer) time.Duration { return v.Lag })
+}
+
+// StartupSamples is the startup delay (ms) of every judged viewer that
+// started.
+func (r *ModeResult) StartupSamples() []float64 {
+	return r.startedMs(func(v Viewer) time.Duration { return v.Startup })
+}
+
+// startedMs returns f of every viewer that started, in ms.
+func (r *ModeResult) startedMs(f func(Viewer) time.Duration) []float64 {
+	var out []float64
+	for _, v := range r.ViewerRows {
+		if v.Started {
+			out = append(out, float64(f(v))/1e6)
+		}
+	}
+	return out
 }
 
 // MarshalJSON flattens Extra into the object.
@@ -154,10 +181,7 @@ func (r *ModeResult) fill(vs []viewerSample, arrivals *Histogram) {
 		r.StallMsMean = stalled / float64(len(vs))
 	}
 	r.ContinuityMean = Mean(cont)
-	r.ContinuitySamples = append([]float64(nil), cont...)
 	r.ContinuityP5 = Percentile(cont, 5)
-	r.LagSamples = append([]float64(nil), lag...)
-	r.StartupSamples = append([]float64(nil), startup...)
 	r.LagMsP50 = Percentile(lag, 50)
 	r.LagMsP95 = Percentile(lag, 95)
 	r.StartupMsP50 = Percentile(startup, 50)

@@ -197,17 +197,17 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	ts.Stop()
 	end := nw.Now()
 
-	// A live viewer's mode reports its own figures; one that left, none.
-	modeStats := func(p *simPlayer) map[string]float64 {
-		if !p.node.Alive() || p.st.Mode() == nil {
-			return nil
-		}
-		return p.st.Mode().Stats()
-	}
 	var samples []viewerSample
+	var viewerStats []map[string]float64
 	var viewerBytes, viewerCap float64
 	var payloadDelivered uint64
 	for _, p := range peers[1:] {
+		// A live viewer's mode reports its own figures; one that left, none.
+		var modeStats map[string]float64
+		if p.node.Alive() && p.st.Mode() != nil {
+			modeStats = p.st.Mode().Stats()
+			viewerStats = append(viewerStats, modeStats)
+		}
 		pl := p.st.Player()
 		s := pl.Stats()
 		payloadDelivered += s.PayloadBytes
@@ -222,7 +222,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			if until-p.watch < judgeAfter(sc) {
 				continue // left too soon to judge
 			}
-			samples = append(samples, viewerSample{upload: p.upload, mode: modeStats(p)}) // never got the stream
+			samples = append(samples, viewerSample{upload: p.upload, mode: modeStats}) // never got the stream
 			continue
 		}
 		samples = append(samples, viewerSample{
@@ -234,7 +234,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 			missed:     s.Missed,
 			raises:     s.Raises,
 			stalled:    s.Stalled,
-			mode:       modeStats(p),
+			mode:       modeStats,
 		})
 	}
 	res.fill(samples, &arrivals)
@@ -247,12 +247,6 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	res.SourceUploadBytes = src.node.BytesSent
 	res.SourcePace = sourcePace(src.st)
 	res.ForgedPlayed = check.played
-	var viewerStats []map[string]float64
-	for _, p := range peers[1:] {
-		if st := modeStats(p); st != nil {
-			viewerStats = append(viewerStats, st)
-		}
-	}
 	res.Extra = summarize(src.st.Mode(), viewerStats)
 	res.WallS = time.Since(start).Seconds()
 	res.PeakRSSMB = PeakRSSMB()

@@ -2,33 +2,37 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/almcast/alm/lab"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 // continuityByUpload draws, for each upload capacity the viewers have, one
 // bar per mode: the mean continuity of that mode's viewers of that
 // capacity. It returns nil when all viewers upload alike.
 func continuityByUpload(modes []lab.ModeResult) (*plot.Plot, error) {
-	var classes []int64
+	// Each capacity, with its viewers in the first mode that has any.
+	viewers := map[int64]int{}
 	for _, m := range modes {
+		seen := map[int64]int{}
 		for _, v := range m.ViewerRows {
-			if !slices.Contains(classes, v.Upload) {
-				classes = append(classes, v.Upload)
+			seen[v.Upload]++
+		}
+		for up, n := range seen {
+			if viewers[up] == 0 {
+				viewers[up] = n
 			}
 		}
 	}
-	if len(classes) < 2 {
+	if len(viewers) < 2 {
 		return nil, nil
 	}
-	slices.Sort(classes)
+	classes := slices.Sorted(maps.Keys(viewers))
 	p := newPlot("Continuity by upload capacity", "viewer upload", "mean continuity")
 	width := vg.Points(min(28, float64(plotWidth)*0.6/float64(len(classes)*max(1, len(modes)))))
 	for i, m := range modes {
@@ -59,40 +63,19 @@ func continuityByUpload(modes []lab.ModeResult) (*plot.Plot, error) {
 			labels.XYs = append(labels.XYs, plotter.XY{X: float64(k), Y: v})
 			labels.Labels = append(labels.Labels, fmt.Sprintf("%.3f", v))
 		}
-		l, err := plotter.NewLabels(labels)
+		l, err := valueLabels(labels, 7, vg.Point{X: b.Offset, Y: vg.Points(2)})
 		if err != nil {
 			return nil, err
 		}
-		for j := range l.TextStyle {
-			l.TextStyle[j].Font = font.From(plotFont, 7)
-			l.TextStyle[j].XAlign = draw.XCenter
-		}
-		l.Offset = vg.Point{X: b.Offset, Y: vg.Points(2)}
 		p.Add(l)
 	}
 	names := make([]string, len(classes))
 	for k, c := range classes {
-		names[k] = fmt.Sprintf("%s, %d viewers", mbps(float64(c)), viewersOf(modes, c))
+		names[k] = fmt.Sprintf("%s, %d viewers", mbps(float64(c)), viewers[c])
 	}
 	p.NominalX(names...)
 	p.Y.Min, p.Y.Max = 0, 1.35 // room above the bars for the legend
 	p.Y.Tick.Marker = plot.ConstantTicks(plainTicks(0, 1))
 	p.Legend.Top, p.Legend.Left = true, true
 	return p, nil
-}
-
-// viewersOf is how many viewers of the first mode that has any upload up.
-func viewersOf(modes []lab.ModeResult, up int64) int {
-	for _, m := range modes {
-		n := 0
-		for _, v := range m.ViewerRows {
-			if v.Upload == up {
-				n++
-			}
-		}
-		if n > 0 {
-			return n
-		}
-	}
-	return 0
 }

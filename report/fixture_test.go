@@ -24,17 +24,15 @@ func fakeResult(t *testing.T, rate int64, modes ...string) *lab.StreamResult {
 	for i, name := range modes {
 		m := lab.ModeResult{Mode: name, Viewers: sc.Viewers, Overhead: 0.02 * float64(i+1), UploadUtil: 0.3 + 0.25*float64(i)}
 		for range sc.Viewers {
-			m.ContinuitySamples = append(m.ContinuitySamples, 1-rng.Float64()*0.05*float64(i))
-			m.LagSamples = append(m.LagSamples, 2000+rng.Float64()*500*float64(i+1))
-			m.StartupSamples = append(m.StartupSamples, 1500+rng.Float64()*800*float64(i+1))
-			ms := func(xs []float64) time.Duration { return time.Duration(xs[len(xs)-1] * 1e6) }
-			m.ViewerRows = append(m.ViewerRows, lab.Viewer{Upload: 2 * rate, Started: true,
-				Continuity: m.ContinuitySamples[len(m.ContinuitySamples)-1],
-				Startup:    ms(m.StartupSamples), Lag: ms(m.LagSamples),
+			cont := 1 - rng.Float64()*0.05*float64(i)
+			lag := 2000 + rng.Float64()*500*float64(i+1)
+			startup := 1500 + rng.Float64()*800*float64(i+1)
+			m.ViewerRows = append(m.ViewerRows, lab.Viewer{Upload: 2 * rate, Started: true, Continuity: cont,
+				Startup: time.Duration(startup * 1e6), Lag: time.Duration(lag * 1e6),
 				Mode: map[string]float64{"children": float64(rng.IntN(3)), name: 1}})
 		}
-		m.ContinuityMean = lab.Mean(m.ContinuitySamples)
-		m.ContinuityP5 = lab.Percentile(m.ContinuitySamples, 5)
+		m.ContinuityMean = lab.Mean(m.ContinuitySamples())
+		m.ContinuityP5 = lab.Percentile(m.ContinuitySamples(), 5)
 		res.Modes = append(res.Modes, m)
 	}
 	return res

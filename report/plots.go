@@ -95,7 +95,7 @@ func cdfPlot(title, xLabel string, modes []lab.ModeResult, pick func(lab.ModeRes
 // continuityCDF plots the CDF of continuity over viewers, per mode.
 func continuityCDF(modes []lab.ModeResult) (*plot.Plot, error) {
 	p, drawn, err := cdfPlot("Continuity over viewers (CDF)", "continuity", modes,
-		func(m lab.ModeResult) []float64 { return m.ContinuitySamples },
+		func(m lab.ModeResult) []float64 { return m.ContinuitySamples() },
 		// Lines of perfect modes coincide at 1; the mean tells them apart.
 		func(m lab.ModeResult) string { return fmt.Sprintf("%s, mean %.4f", m.Mode, m.ContinuityMean) })
 	if err != nil || !drawn {
@@ -112,7 +112,7 @@ func continuityCDF(modes []lab.ModeResult) (*plot.Plot, error) {
 // lagCDF plots the CDF of playback lag over viewers who started, per mode.
 func lagCDF(modes []lab.ModeResult) (*plot.Plot, error) {
 	p, drawn, err := cdfPlot("Playback lag (CDF)", "lag behind the source (ms)", modes,
-		func(m lab.ModeResult) []float64 { return m.LagSamples }, modeName)
+		func(m lab.ModeResult) []float64 { return m.LagSamples() }, modeName)
 	if err == nil && drawn {
 		padX(p)
 	}
@@ -122,7 +122,7 @@ func lagCDF(modes []lab.ModeResult) (*plot.Plot, error) {
 // startupCDF plots the CDF of startup delay over viewers who started, per mode.
 func startupCDF(modes []lab.ModeResult) (*plot.Plot, error) {
 	p, drawn, err := cdfPlot("Startup delay (CDF)", "startup delay (ms)", modes,
-		func(m lab.ModeResult) []float64 { return m.StartupSamples }, modeName)
+		func(m lab.ModeResult) []float64 { return m.StartupSamples() }, modeName)
 	if err == nil && drawn {
 		padX(p)
 	}
@@ -173,15 +173,10 @@ func barPlot(title, yLabel string, modes []lab.ModeResult, value func(lab.ModeRe
 		labels.Labels = append(labels.Labels, fmt.Sprintf("%.3g", v))
 	}
 	if len(modes) > 0 {
-		l, err := plotter.NewLabels(labels)
+		l, err := valueLabels(labels, 10, vg.Point{Y: vg.Points(3)})
 		if err != nil {
 			return nil, 0, err
 		}
-		for i := range l.TextStyle {
-			l.TextStyle[i].Font = font.From(plotFont, 10)
-			l.TextStyle[i].XAlign = draw.XCenter
-		}
-		l.Offset = vg.Point{Y: vg.Points(3)}
 		p.Add(l)
 		p.NominalX(names...)
 	}
@@ -191,6 +186,21 @@ func barPlot(title, yLabel string, modes []lab.ModeResult, value func(lab.ModeRe
 	}
 	p.Y.Max = top * 1.18
 	return p, top, nil
+}
+
+// valueLabels writes each label centred above its point, in size-point
+// type, moved by offset.
+func valueLabels(labels plotter.XYLabels, size float64, offset vg.Point) (*plotter.Labels, error) {
+	l, err := plotter.NewLabels(labels)
+	if err != nil {
+		return nil, err
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].Font = font.From(plotFont, vg.Points(size))
+		l.TextStyle[i].XAlign = draw.XCenter
+	}
+	l.Offset = offset
+	return l, nil
 }
 
 // overheadBars plots each mode's overhead as a bar.

@@ -7,8 +7,8 @@ import "github.com/almcast/alm/id"
 // drops that child with the joiner first to try, so the child and its
 // subtree go one level down under the joiner. It reports whether it did.
 func (s *Scribe) byCapacity(g *group, j *Join) bool {
-	if !s.cfg.ByCapacity || j.Root {
-		return false
+	if !s.cfg.ByCapacity || j.Root || g.top && s.cfg.RootKeepsTop {
+		return false // with RootKeepsTop the top's children follow the root's rule
 	}
 	victim := s.weakest(g, int(j.Spare))
 	if victim == nil {
@@ -31,21 +31,12 @@ func (s *Scribe) byCapacity(g *group, j *Join) bool {
 // understate them for a node with a subtree; fewest children among
 // those) if a joiner with spare free slots has at least two more, so that
 // with the child below it the joiner still offers more room a level up
-// than the child did; else nil. With RootKeepsTop the group's root (the
-// top's child closest to the group ID) keeps its place at the top.
+// than the child did; else nil.
 func (s *Scribe) weakest(g *group, spare int) *child {
-	var root *child
-	if g.top && s.cfg.RootKeepsTop {
-		for _, c := range g.children {
-			if root == nil || id.Closer(g.id, c.ref.ID, root.ref.ID) {
-				root = c
-			}
-		}
-	}
 	var w *child
 	for _, c := range g.children {
-		if c == root || c.slots < 0 {
-			continue // the root stays; a child not yet refreshed is unknown
+		if c.slots < 0 {
+			continue // not yet refreshed: unknown
 		}
 		if w == nil || c.slots < w.slots || c.slots == w.slots && c.kids < w.kids {
 			w = c

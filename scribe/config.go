@@ -116,7 +116,8 @@ type Config struct {
 	// what they could not pass on; seeds 1-3: continuity 0.817, 0.704,
 	// 0.601 -> 0.923, 0.925, 0.933, viewers never placed 47, 94, 112 ->
 	// 2, 12, 21). Nodes of equal capacity never displace each other: U
-	// and churn are unchanged. Default false; the tree turns it on.
+	// and churn are unchanged. Not at a top whose children follow
+	// RootKeepsTop. Default false; the tree turns it on.
 	ByCapacity bool
 }
 

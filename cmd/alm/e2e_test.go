@@ -480,6 +480,11 @@ func e2eWriteSDP(t *testing.T, dir, file string, in int) string {
 	return "rtp:" + path
 }
 
+// e2eFFmpegInputs starts an ffmpeg sender's arguments: real time, a test
+// picture (input 0) and a tone (input 1).
+const e2eFFmpegInputs = "-hide_banner -nostdin -loglevel verbose -re " +
+	"-f lavfi -i testsrc=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 "
+
 // e2eFFmpegSent reads what an ffmpeg sender with -loglevel verbose sent.
 // An RTP packet carries a whole video frame's NAL units in one or more
 // packets, but each Opus or AAC packet is one frame the receiver decodes
@@ -508,8 +513,7 @@ func TestEndToEndFFmpeg(t *testing.T) {
 		},
 		media: 2,
 		send: func(t *testing.T, ctx context.Context, bin string, in int) *e2eProc {
-			return e2eStart(t, ctx, "sending ffmpeg", bin, strings.Fields(fmt.Sprintf("-hide_banner -nostdin -loglevel verbose -re "+
-				"-f lavfi -i testsrc=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 "+
+			return e2eStart(t, ctx, "sending ffmpeg", bin, strings.Fields(fmt.Sprintf(e2eFFmpegInputs+
 				"-map 0:v -c:v libx264 -preset ultrafast -tune zerolatency -g 25 -bf 0 -t %d -f rtp rtp://127.0.0.1:%d "+
 				"-map 1:a -c:a libopus -b:a 64k -t %d -f rtp rtp://127.0.0.1:%d", e2eSecs, in, e2eSecs, in+2))...)
 		},
@@ -529,8 +533,7 @@ func TestEndToEndMPEGTS(t *testing.T) {
 		input: func(_ *testing.T, _ string, in int) string { return fmt.Sprintf("rtp-ts:%d", in) },
 		media: 1,
 		send: func(t *testing.T, ctx context.Context, bin string, in int) *e2eProc {
-			return e2eStart(t, ctx, "sending ffmpeg", bin, strings.Fields(fmt.Sprintf("-hide_banner -nostdin -loglevel verbose -re "+
-				"-f lavfi -i testsrc=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 "+
+			return e2eStart(t, ctx, "sending ffmpeg", bin, strings.Fields(fmt.Sprintf(e2eFFmpegInputs+
 				"-map 0:v -map 1:a -c:v libx264 -preset ultrafast -tune zerolatency -g 25 -bf 0 -c:a aac -b:a 64k "+
 				"-t %d -f rtp_mpegts rtp://127.0.0.1:%d", e2eSecs, in))...)
 		},

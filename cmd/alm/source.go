@@ -66,27 +66,28 @@ func runSource(ctx context.Context, args []string) error {
 		if rate, err = lab.ParseRate(arg); err != nil {
 			return fmt.Errorf("-input test:BITRATE: %w", err)
 		}
-	case "rtp", "rtp-ts":
-		if kind == "rtp" {
-			sdp, err = source.LoadSDP(arg)
-		} else {
-			port, perr := strconv.Atoi(arg)
-			if perr != nil {
-				return fmt.Errorf("-input rtp-ts:PORT: %q is not a port", arg)
-			}
-			sdp, err = source.MPEGTSPort(port)
-		}
-		if err != nil {
+	case "rtp":
+		if sdp, err = source.LoadSDP(arg); err != nil {
 			return err
 		}
+	case "rtp-ts":
+		port, perr := strconv.Atoi(arg)
+		if perr != nil {
+			return fmt.Errorf("-input rtp-ts:PORT: %q is not a port", arg)
+		}
+		if sdp, err = source.MPEGTSPort(port); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("-input %q: want rtp:FILE.sdp, rtp-ts:PORT or test:BITRATE", *input)
+	}
+	if sdp != nil { // RTP input: its rate is nominal
 		rate = 1_000_000
 		if *rateS != "" {
 			if rate, err = lab.ParseRate(*rateS); err != nil {
 				return err
 			}
 		}
-	default:
-		return fmt.Errorf("-input %q: want rtp:FILE.sdp, rtp-ts:PORT or test:BITRATE", *input)
 	}
 	cfg.Rate = rate
 	// The key is created only once the input is known to be usable.
