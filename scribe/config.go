@@ -114,8 +114,8 @@ type Config struct {
 	// (scenario H, a single tree: two of the source's three children
 	// uploaded only the stream's rate, and every viewer below them lost
 	// what they could not pass on; seeds 1-3: continuity 0.817, 0.704,
-	// 0.601 -> 0.923, 0.925, 0.933, viewers never placed 47, 94, 112 ->
-	// 2, 12, 21). Nodes of equal capacity never displace each other: U
+	// 0.601 -> 0.821, 0.920, 0.899, viewers never placed 47, 94, 112 ->
+	// 1, 3, 15). Nodes of equal capacity never displace each other: U
 	// and churn are unchanged. Not at a top whose children follow
 	// RootKeepsTop. Default false; the tree turns it on.
 	ByCapacity bool
