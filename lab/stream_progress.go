@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/sim"
 	"github.com/almcast/alm/wire"
 )
@@ -43,6 +44,9 @@ func newProgress(nw *sim.Network, start time.Time) *progress {
 				prev(from, to, m, size, dropped)
 			}
 			name := wire.Name(m)
+			if r, ok := m.(*overlay.Route); ok && r.Payload.M != nil {
+				name += "/" + wire.Name(r.Payload.M)
+			}
 			tally(p.kinds, name, size)
 			if from == p.src {
 				tally(p.srcK, name, size)
@@ -118,7 +122,7 @@ func (p *progress) stream(peers []*simPlayer) {
 		st.Sent-p.last.Sent, st.Lost-p.last.Lost, st.QueueDrops-p.last.QueueDrops, p.src.Backlog().Round(time.Millisecond), p.nw)
 	p.events, p.last = st.Events, st
 	if p.kinds != nil {
-		printKinds("", p.kinds, 12, func(k *kind) uint64 { return k.n })
+		printKinds("", p.kinds, 16, func(k *kind) uint64 { return k.n })
 		printKinds("source: ", p.srcK, 5, func(k *kind) uint64 { return k.bytes })
 	}
 }
