@@ -49,9 +49,20 @@ type Config struct {
 	// 16, which matters when a crowd joins at once (the rendezvous answers
 	// every newcomer).
 	Reply int
-	// MaxTopics bounds how many channels one node keeps a sample for.
-	// Default 1024.
+	// MaxTopics bounds how many channels one node keeps a sample (and a
+	// path cache) for. Default 1024.
 	MaxTopics int
+	// PathCache bounds how many recent announcers a node keeps per
+	// channel from the announcements it routes towards the rendezvous
+	// (Coral's sloppy storage along the lookup path). Default 16; 0 turns
+	// path caches off, so only the rendezvous answers.
+	PathCache int
+	// PathFresh is how recent a path cache's entries must be: a node on
+	// the way answers a request for members itself only when it holds
+	// Reply members (other than the asker) that announced within this
+	// long, which happens only on routes busy enough to overload the
+	// rendezvous. Default 4s.
+	PathFresh time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
@@ -67,6 +78,8 @@ func DefaultConfig() Config {
 		SampleExpiry:   60 * time.Second,
 		Reply:          8,
 		MaxTopics:      1024,
+		PathCache:      16,
+		PathFresh:      4 * time.Second,
 	}
 }
 
@@ -83,6 +96,8 @@ func (c Config) Validate() error {
 		return errors.New("gossip: announce period and sample expiry must be positive")
 	case c.SampleSize < 1 || c.Reply < 1 || c.Reply > maxEntries || c.MaxTopics < 1:
 		return errors.New("gossip: sample size, reply (at most 64) and topics must be positive")
+	case c.PathCache < 0 || c.PathCache > 0 && c.PathFresh <= 0:
+		return errors.New("gossip: path cache must not be negative, its freshness positive")
 	}
 	return nil
 }

@@ -156,6 +156,69 @@ func TestRendezvousSampleBoundedAndRefreshed(t *testing.T) {
 	}
 }
 
+// TestPathCacheAnswers: a node routing announcements towards the
+// rendezvous answers a request itself once it has heard Reply announcers
+// other than the asker within PathFresh, and sends the announcement on
+// without the request; hidden announcers are never named; on a quiet
+// route the request passes on for the rendezvous.
+func TestPathCacheAnswers(t *testing.T) {
+	cfg := DefaultConfig()
+	nw, err := sim.New(sim.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g *Node
+	var out []wire.Message
+	var to []id.Ref
+	nw.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
+		g, _ = New(e, nil, func(r id.Ref, m wire.Message) { to, out = append(to, r), append(out, m) }, cfg)
+		return g
+	})
+	r := rand.New(rand.NewPCG(3, 4))
+	route := func(o id.Ref, want uint8, hidden bool) *Announce {
+		m := &overlay.Msg{Key: topic, Origin: o, Payload: &Announce{Topic: topic, Want: want, Hidden: hidden}}
+		if !g.Forward(m, id.Ref{}) {
+			t.Fatal("announcement stopped on its way")
+		}
+		return m.Payload.(*Announce)
+	}
+	asker := id.Ref{ID: id.Random(r), Addr: "asker"}
+	source := id.Ref{ID: id.Random(r), Addr: "source"}
+	route(asker, 0, false)
+	route(source, 8, true)
+	for i := 0; i < cfg.Reply-1; i++ {
+		route(id.Ref{ID: id.Random(r), Addr: "m"}, 0, false)
+	}
+	if a := route(asker, 8, false); a.Want != 8 || len(out) != 0 {
+		t.Fatalf("answered with %d others heard (%v)", cfg.Reply-1, out)
+	}
+	route(id.Ref{ID: id.Random(r), Addr: "m"}, 0, false)
+	a := route(asker, 8, false)
+	if a.Want != 0 || a.Topic != topic {
+		t.Fatalf("announcement sent on as %+v, want the same without the request", a)
+	}
+	if len(out) != 1 || to[0] != asker {
+		t.Fatalf("answered %v to %v", out, to)
+	}
+	peers := out[0].(*Peers).Peers
+	if len(peers) != cfg.Reply {
+		t.Fatalf("answer names %d members, want %d", len(peers), cfg.Reply)
+	}
+	for _, p := range peers {
+		if p.Ref.ID == asker.ID || p.Ref.ID == source.ID {
+			t.Fatalf("answer names %v", p.Ref.Addr)
+		}
+	}
+	if g.Stats().OnPath != 1 {
+		t.Fatalf("OnPath %d, want 1", g.Stats().OnPath)
+	}
+	// The route goes quiet: the cache ages out and requests pass on.
+	nw.RunFor(cfg.PathFresh + time.Second)
+	if a := route(asker, 8, false); a.Want != 8 || len(out) != 1 {
+		t.Fatal("answered from announcers heard before PathFresh")
+	}
+}
+
 func TestBadInputCounted(t *testing.T) {
 	nw, gs := members(t, 2, fastConfig())
 	from := nw.Nodes()[1].Self()

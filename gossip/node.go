@@ -19,10 +19,16 @@ type Stats struct {
 	// Announces counts routed announcements sent; Stored those taken in
 	// as the rendezvous; Answers samples handed out by the rendezvous.
 	Announces, Stored, Answers uint64
+	// OnPath counts requests for members this node answered from its path
+	// cache as they passed through it on their way to the rendezvous.
+	OnPath uint64
+	// EnRoute counts requests for members this node answered from its
+	// own view as they passed through it on their way to the rendezvous.
+	EnRoute uint64
 	// Shuffles counts shuffles started; Replies shuffles answered;
 	// Timeouts shuffles that went unanswered (the peer was dropped).
 	Shuffles, Replies, Timeouts uint64
-	// Expired counts view and sample entries dropped for age.
+	// Expired counts view, sample and path cache entries dropped for age.
 	Expired uint64
 	// BadInput counts messages refused: wrong topic, invalid entries.
 	BadInput uint64
@@ -51,6 +57,7 @@ type Node struct {
 	view    []entry
 	pending map[id.ID]env.Timer
 	samples map[id.ID][]entry
+	caches  map[id.ID][]entry
 	stops   []func()
 	onPeers func()
 	asked   time.Duration
@@ -68,7 +75,7 @@ func New(e env.Env, ov *overlay.Node, send Sender, cfg Config) (*Node, error) {
 		send = e.Send
 	}
 	n := &Node{cfg: cfg, e: e, ov: ov, send: send, self: e.Self(),
-		pending: map[id.ID]env.Timer{}, samples: map[id.ID][]entry{}}
+		pending: map[id.ID]env.Timer{}, samples: map[id.ID][]entry{}, caches: map[id.ID][]entry{}}
 	if ov != nil {
 		ov.Register(Proto, n)
 	}

@@ -1,6 +1,8 @@
 package gossip
 
 import (
+	"time"
+
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/overlay"
 )
@@ -8,9 +10,6 @@ import (
 // The rendezvous: as an overlay application, the node responsible for a
 // channel's ID keeps a bounded sample of its members, renewed by their
 // announcements, and hands parts of it to members that ask.
-
-// Forward implements overlay.Application: announcements travel on.
-func (n *Node) Forward(*overlay.Msg, id.Ref) bool { return true }
 
 // LeafSetChanged implements overlay.Application.
 func (n *Node) LeafSetChanged(id.Ref, bool) {}
@@ -27,7 +26,7 @@ func (n *Node) Deliver(m *overlay.Msg) {
 		n.stats.BadInput++
 		return
 	}
-	s = n.purge(s)
+	s = n.purge(s, n.cfg.SampleExpiry)
 	if a.Want > 0 {
 		want := int(a.Want)
 		if want > n.cfg.Reply {
@@ -37,17 +36,17 @@ func (n *Node) Deliver(m *overlay.Msg) {
 		n.send(m.Origin, &Peers{Topic: a.Topic, Peers: n.pick(s, want, m.Origin.ID)})
 	}
 	if !a.Hidden {
-		s = n.store(s, m.Origin)
+		s = n.store(s, m.Origin, n.cfg.SampleSize)
 	}
 	n.samples[a.Topic] = s
 }
 
-// purge drops sample entries not renewed within SampleExpiry.
-func (n *Node) purge(s []entry) []entry {
+// purge drops sample entries not renewed within age.
+func (n *Node) purge(s []entry, age time.Duration) []entry {
 	now := n.e.Now()
 	kept := s[:0]
 	for _, e := range s {
-		if now-e.heard <= n.cfg.SampleExpiry {
+		if now-e.heard <= age {
 			kept = append(kept, e)
 		} else {
 			n.stats.Expired++
@@ -56,9 +55,9 @@ func (n *Node) purge(s []entry) []entry {
 	return kept
 }
 
-// store renews or adds a member; when the sample is full the oldest entry
-// makes room.
-func (n *Node) store(s []entry, r id.Ref) []entry {
+// store renews or adds a member; when the sample holds size entries the
+// oldest makes room.
+func (n *Node) store(s []entry, r id.Ref, size int) []entry {
 	n.stats.Stored++
 	now := n.e.Now()
 	for i := range s {
@@ -67,7 +66,7 @@ func (n *Node) store(s []entry, r id.Ref) []entry {
 			return s
 		}
 	}
-	if len(s) < n.cfg.SampleSize {
+	if len(s) < size {
 		return append(s, entry{ref: r, heard: now})
 	}
 	old := 0
@@ -97,4 +96,6 @@ func (n *Node) pick(s []entry, k int, skip id.ID) []Entry {
 
 // SampleLen returns how many members this node keeps for topic as its
 // rendezvous (for tests and inspection).
-func (n *Node) SampleLen(topic id.ID) int { return len(n.purge(n.samples[topic])) }
+func (n *Node) SampleLen(topic id.ID) int {
+	return len(n.purge(n.samples[topic], n.cfg.SampleExpiry))
+}
