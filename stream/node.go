@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/almcast/alm/chunk"
@@ -450,7 +451,7 @@ func (n *Node) Accept(from id.Ref, c *chunk.Chunk) bool {
 	case n.Has(c.Seq):
 		n.stats.Duplicates++
 		return false
-	case c.Seq < n.low || n.high > 0 && c.Seq > n.high+uint64(n.cfg.Keep)*4:
+	case c.Seq < n.low || c.Seq > n.ahead():
 		n.stats.Stale++
 		return false
 	}
@@ -465,6 +466,23 @@ func (n *Node) Accept(from id.Ref, c *chunk.Chunk) bool {
 	n.store(c)
 	n.stats.Accepted++
 	return true
+}
+
+// ahead is the highest sequence number Accept takes: Keep×4 past the
+// newest chunk held, or past the player's next chunk when the player has
+// played on beyond that. A player's clock runs on through an outage of the
+// source, and `alm source` numbers chunks by the wall clock, so a source
+// restarted after any outage sends chunks near the player's next one: they
+// must not be refused for being far past the last chunk before it.
+func (n *Node) ahead() uint64 {
+	top := n.high
+	if n.player != nil {
+		top = max(top, n.player.Next())
+	}
+	if top == 0 {
+		return math.MaxUint64 // nothing held or played yet
+	}
+	return top + uint64(n.cfg.Keep)*4
 }
 
 // String describes the node.

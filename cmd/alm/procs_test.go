@@ -50,15 +50,19 @@ type procsSwarm struct {
 }
 
 // procsStart starts `alm source --mode mode` and n players watching it,
-// each serving its admin endpoint.
-func procsStart(t *testing.T, ctx context.Context, bin, mode string, n int) *procsSwarm {
+// each serving its admin endpoint. A chunk duration other than 0 is given
+// to the source as --chunk.
+func procsStart(t *testing.T, ctx context.Context, bin, mode string, n int, chunk time.Duration) *procsSwarm {
 	t.Helper()
 	dir := t.TempDir()
 	srcAddr := "127.0.0.1:" + strconv.Itoa(cliFreeUDPPort(t))
-	sw := &procsSwarm{src: &procsNode{name: "source", admin: freeTCP(t)}, chunk: delivery.ChunkDuration(mode, 0)}
+	sw := &procsSwarm{src: &procsNode{name: "source", admin: freeTCP(t)}, chunk: delivery.ChunkDuration(mode, chunk)}
 	sw.srcArgs = []string{"source", "--listen", srcAddr, "--channel", "procs-" + mode,
 		"--input", "test:" + procsRate, "--mode", mode, "--upload", procsUpload,
 		"--key", filepath.Join(dir, "source.key"), "--admin", sw.src.admin}
+	if chunk != 0 {
+		sw.srcArgs = append(sw.srcArgs, "--chunk", chunk.String())
+	}
 	sw.src.p = e2eStart(t, ctx, "source", bin, sw.srcArgs...)
 	ch := sw.src.p.waitLine(t, ctx, true, "the channel on stdout", func(l string) bool { return strings.HasPrefix(l, "alm://") })
 	sw.channel = ch
@@ -467,7 +471,7 @@ func procsPlaying(t *testing.T, mode string) (context.Context, *procsSwarm) {
 	bin := cliBuild(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	sw := procsStart(t, ctx, bin, mode, procsPlayers)
+	sw := procsStart(t, ctx, bin, mode, procsPlayers, 0)
 	start := sw.waitPlaying(t, ctx, 30*time.Second)
 	t.Logf("all %d players play after %v: played %v", procsPlayers, time.Since(began).Round(time.Millisecond), start)
 	sw.keepPlaying(t, ctx, "settling", sw.players, int(time.Second/sw.chunk), 15*time.Second)
