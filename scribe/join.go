@@ -150,9 +150,7 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 		if via == ViaRoute && !atRoot && !g.hasParent() {
 			// Scribe: go on joining as ourselves.
 			j.Joiner, j.Hops, j.Down = s.self, 0, false
-			if s.cfg.ByCapacity {
-				j.Spare = s.ownSpare(g.id) // ours now, not the joiner's
-			}
+			j.Spare = s.ownSpare(g.id) // ours now, not the joiner's
 			s.armJoin(g, s.cfg.JoinTimeout)
 			return false
 		}
