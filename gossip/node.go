@@ -22,9 +22,6 @@ type Stats struct {
 	// OnPath counts requests for members this node answered from its path
 	// cache as they passed through it on their way to the rendezvous.
 	OnPath uint64
-	// EnRoute counts requests for members this node answered from its
-	// own view as they passed through it on their way to the rendezvous.
-	EnRoute uint64
 	// Shuffles counts shuffles started; Replies shuffles answered;
 	// Timeouts shuffles that went unanswered (the peer was dropped).
 	Shuffles, Replies, Timeouts uint64

@@ -36,6 +36,7 @@ func (n *Node) Deliver(m *overlay.Msg) {
 		n.send(m.Origin, &Peers{Topic: a.Topic, Peers: n.pick(s, want, m.Origin.ID)})
 	}
 	if !a.Hidden {
+		n.stats.Stored++
 		s = n.store(s, m.Origin, n.cfg.SampleSize)
 	}
 	n.samples[a.Topic] = s
@@ -58,7 +59,6 @@ func (n *Node) purge(s []entry, age time.Duration) []entry {
 // store renews or adds a member; when the sample holds size entries the
 // oldest makes room.
 func (n *Node) store(s []entry, r id.Ref, size int) []entry {
-	n.stats.Stored++
 	now := n.e.Now()
 	for i := range s {
 		if s[i].ref.ID == r.ID {
