@@ -289,3 +289,53 @@ func TestWindowKeepsNewest(t *testing.T) {
 		}
 	}
 }
+
+// TestChunksAfterLongOutageTaken: the source dies and nothing arrives for
+// longer than the Keep × 4 chunks a node takes past its newest; the
+// player's clock runs on meanwhile. A chunk signed by the channel's key
+// near the player's next one (as a restarted `alm source`, numbering by
+// the wall clock, sends) is taken; one more than Keep × 4 past the
+// player's next is still refused as stale.
+func TestChunksAfterLongOutageTaken(t *testing.T) {
+	w := build(t, 1)
+	w.nw.RunFor(10 * time.Second)
+	v, vn := w.viewers[0], w.nw.Nodes()[1]
+	if v.Player().Stats().Played == 0 {
+		t.Fatal("the viewer plays nothing before the outage")
+	}
+	_, high := v.Window()
+	w.nw.Kill(w.srcNode)
+	keep := uint64(stream.DefaultConfig().Keep)
+	w.nw.RunFor(time.Duration(keep*4+100) * 200 * time.Millisecond)
+	next := v.Player().Next()
+	if next <= high+keep*4 {
+		t.Fatalf("the player's clock reached %d, not past %d", next, high+keep*4)
+	}
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	ref, ok := v.Chunk(high - 1)
+	if !ok {
+		t.Fatalf("the viewer does not hold its newest chunk %d", high-1)
+	}
+	signed := func(seq uint64) *chunk.Chunk {
+		c := &chunk.Chunk{Channel: ref.Channel, Seq: seq, Duration: ref.Duration,
+			Time: ref.Time + int64(seq-ref.Seq)*ref.Duration, Packets: ref.Packets}
+		c.Sign(key)
+		return c
+	}
+	played := v.Player().Stats().Played
+	var near, far bool
+	vn.Do(func() {
+		near = v.Accept(w.srcNode.Self(), signed(next+5))
+		far = v.Accept(w.srcNode.Self(), signed(next+keep*4+10))
+	})
+	if !near {
+		t.Fatalf("chunk %d, 5 past the player's next after the outage, refused (newest before it %d)", next+5, high-1)
+	}
+	if far {
+		t.Fatal("a chunk more than Keep × 4 past the player's next taken")
+	}
+	w.nw.RunFor(2 * time.Second)
+	if got := v.Player().Stats().Played; got != played+1 {
+		t.Fatalf("played %d chunks after the outage's, want the 1 taken", got-played)
+	}
+}
