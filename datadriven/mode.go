@@ -391,7 +391,7 @@ func (m *Mode) Receive(from id.Ref, msg wire.Message) {
 
 // Stats implements delivery.Mode.
 func (m *Mode) Stats() map[string]float64 {
-	s := m.stats
+	s, g := m.stats, m.g.Stats()
 	var dsum, dmax, orphan float64
 	for j := 0; j < m.cfg.Substreams; j++ {
 		if d := m.depth(j); d == NoDepth {
@@ -425,6 +425,9 @@ func (m *Mode) Stats() map[string]float64 {
 		"climbs":           float64(s.Climbs),
 		"trimmed":          float64(s.Trimmed),
 		"passed":           float64(s.Passed),
+		"member_asks":      float64(g.Asks),
+		"member_answers":   float64(g.Answers),
+		"member_on_path":   float64(g.OnPath),
 	}
 }
 

@@ -4,10 +4,12 @@ package datadriven
 // figures into the lab's mesh figures: partners_mean, requests_per_chunk
 // (chunks requested / fresh chunks received), dup_ratio (media bytes
 // received twice / media bytes received), and totals of replacements,
-// climbs, timeouts and refused input.
+// climbs, timeouts, refused input and requests for members (sent,
+// answered by the rendezvous, answered on the way).
 func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 	var served, busy, refusals, duppush, pushed, dsum, dmax, orphan float64
 	var partners, requests, received, payload, dup, timeouts, replaced, failing, silent, bad, climbs, trimmed, passed float64
+	var asks, answers, onPath float64
 	for _, v := range viewers {
 		partners += v["partners"]
 		requests += v["requests"]
@@ -30,6 +32,9 @@ func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 		climbs += v["climbs"]
 		trimmed += v["trimmed"]
 		passed += v["passed"]
+		asks += v["member_asks"]
+		answers += v["member_answers"]
+		onPath += v["member_on_path"]
 	}
 	out := map[string]float64{
 		"timeouts_total":     timeouts,
@@ -51,6 +56,11 @@ func (m *Mode) Summarize(viewers []map[string]float64) map[string]float64 {
 		"depth_max":          dmax,
 		"orphan_substreams":  orphan,
 		"depth_mean":         0,
+		// Requests for members sent, answered by a channel's rendezvous,
+		// and answered on the way by a path cache (gossip).
+		"member_asks_total":    asks,
+		"member_answers_total": answers,
+		"member_on_path_total": onPath,
 	}
 	if k := float64(len(viewers))*float64(m.cfg.Substreams) - orphan; k > 0 {
 		out["depth_mean"] = dsum / k

@@ -16,9 +16,10 @@ type Sender func(to id.Ref, m wire.Message)
 
 // Stats counts what a gossip node did.
 type Stats struct {
-	// Announces counts routed announcements sent; Stored those taken in
-	// as the rendezvous; Answers samples handed out by the rendezvous.
-	Announces, Stored, Answers uint64
+	// Announces counts routed announcements sent, Asks those of them that
+	// asked for members; Stored those taken in as the rendezvous; Answers
+	// samples handed out by the rendezvous.
+	Announces, Asks, Stored, Answers uint64
 	// OnPath counts requests for members this node answered from its path
 	// cache as they passed through it on their way to the rendezvous.
 	OnPath uint64
@@ -125,6 +126,7 @@ func (n *Node) announce(want bool) {
 	a := &Announce{Topic: n.topic, Hidden: n.hidden}
 	if want {
 		a.Want = uint8(n.cfg.Reply)
+		n.stats.Asks++
 	}
 	n.stats.Announces++
 	n.ov.Route(n.topic, a)
