@@ -275,3 +275,56 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEndedChannelsMakeRoom: a node keeps samples and path caches for at
+// most MaxTopics channels; once it holds that many, a new channel is
+// refused while they are all live, and taken once one of them has gone
+// quiet for longer than its entries last, so a long-running node does
+// not shut new channels out for good.
+func TestEndedChannelsMakeRoom(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxTopics = 2
+	nw, err := sim.New(sim.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g *Node
+	var out []wire.Message
+	nw.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
+		g, _ = New(e, nil, func(_ id.Ref, m wire.Message) { out = append(out, m) }, cfg)
+		return g
+	})
+	r := rand.New(rand.NewPCG(5, 6))
+	member := func() id.Ref { return id.Ref{ID: id.Random(r), Addr: "m"} }
+	deliver := func(topic id.ID, want uint8) {
+		g.Deliver(&overlay.Msg{Key: topic, Origin: member(), Payload: &Announce{Topic: topic, Want: want}})
+	}
+	// route sends Reply announcers of topic through the node, then a
+	// request, and reports whether the node answered it on the way.
+	route := func(topic id.ID) bool {
+		for range cfg.Reply {
+			g.Forward(&overlay.Msg{Key: topic, Origin: member(), Payload: &Announce{Topic: topic}}, id.Ref{})
+		}
+		m := &overlay.Msg{Key: topic, Origin: member(), Payload: &Announce{Topic: topic, Want: 8}}
+		g.Forward(m, id.Ref{})
+		return m.Payload.(*Announce).Want == 0
+	}
+	a, b, c := id.FromUint128(1, 1), id.FromUint128(2, 2), id.FromUint128(3, 3)
+	deliver(a, 0)
+	deliver(b, 0)
+	deliver(c, 0)
+	if g.SampleLen(c) != 0 || g.Stats().BadInput != 1 {
+		t.Fatal("a third channel taken while two live ones fill the samples")
+	}
+	if !route(a) || !route(b) || route(c) {
+		t.Fatal("path caches: want the first two channels answered on the way, not a third")
+	}
+	nw.RunFor(cfg.SampleExpiry + time.Second)
+	deliver(c, 0)
+	if g.SampleLen(c) != 1 {
+		t.Fatal("a new channel still refused after the others went quiet")
+	}
+	if !route(c) {
+		t.Fatal("path caches: a new channel still not cached after the others went quiet")
+	}
+}

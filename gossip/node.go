@@ -56,10 +56,13 @@ type Node struct {
 	pending map[id.ID]env.Timer
 	samples map[id.ID][]entry
 	caches  map[id.ID][]entry
-	stops   []func()
-	onPeers func()
-	asked   time.Duration
-	stats   Stats
+	// sweptSamples and sweptCaches are when samples and caches were last
+	// swept of ended channels (room).
+	sweptSamples, sweptCaches time.Duration
+	stops                     []func()
+	onPeers                   func()
+	asked                     time.Duration
+	stats                     Stats
 }
 
 // New returns a gossip node on e. It registers itself with ov as the

@@ -25,7 +25,7 @@ func (n *Node) Forward(m *overlay.Msg, _ id.Ref) bool {
 		return true
 	}
 	c, known := n.caches[a.Topic]
-	if !known && len(n.caches) >= n.cfg.MaxTopics {
+	if !known && !n.room(n.caches, n.cfg.PathFresh, &n.sweptCaches) {
 		return true
 	}
 	c = n.purge(c, n.cfg.PathFresh)

@@ -22,7 +22,7 @@ func (n *Node) Deliver(m *overlay.Msg) {
 		return
 	}
 	s, known := n.samples[a.Topic]
-	if !known && len(n.samples) >= n.cfg.MaxTopics {
+	if !known && !n.room(n.samples, n.cfg.SampleExpiry, &n.sweptSamples) {
 		n.stats.BadInput++
 		return
 	}
@@ -40,6 +40,28 @@ func (n *Node) Deliver(m *overlay.Msg) {
 		s = n.store(s, m.Origin, n.cfg.SampleSize)
 	}
 	n.samples[a.Topic] = s
+}
+
+// room reports whether topics (the samples or the path caches) may take
+// one more: when it holds MaxTopics, topics none of whose entries were
+// renewed within age are dropped first, at most once a second (*swept is
+// when it last did), so that channels long ended do not keep new ones out
+// on a long-running node.
+func (n *Node) room(topics map[id.ID][]entry, age time.Duration, swept *time.Duration) bool {
+	if len(topics) < n.cfg.MaxTopics {
+		return true
+	}
+	if now := n.e.Now(); now-*swept >= time.Second || *swept == 0 {
+		*swept = now
+		for k, s := range topics {
+			if s = n.purge(s, age); len(s) == 0 {
+				delete(topics, k)
+			} else {
+				topics[k] = s
+			}
+		}
+	}
+	return len(topics) < n.cfg.MaxTopics
 }
 
 // purge drops sample entries not renewed within age.
