@@ -44,6 +44,9 @@ func (n *Node) LeafSetChanged(node id.Ref, joined bool) {
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Cmp(keys[j]) < 0 })
 	for _, chID := range keys {
 		e := n.dir[chID]
+		if n.e.Now()-e.at >= n.dirLive() {
+			continue // lapsed: its source stopped renewing it
+		}
 		if id.Closer(chID, node.ID, n.e.Self().ID) || n.isNearest(chID, node.ID) {
 			n.e.Send(node, &Announce{Meta: e.meta, Source: e.src})
 		}
@@ -132,6 +135,29 @@ func (n *Node) hold(f *Find) {
 	}
 }
 
+// dirLive is how long a directory entry is answered from after its last
+// renewal.
+func (n *Node) dirLive() time.Duration { return 3 * n.cfg.AnnouncePeriod }
+
+// dirRoom reports whether the directory may take one more channel: when
+// it holds maxDirectory, entries lapsed (not renewed within dirLive) are
+// dropped first, at most once a second, so that channels long ended do
+// not keep new ones out on a long-running node.
+func (n *Node) dirRoom() bool {
+	if len(n.dir) < maxDirectory {
+		return true
+	}
+	if now := n.e.Now(); now-n.swept >= time.Second || n.swept == 0 {
+		n.swept = now
+		for k, e := range n.dir {
+			if now-e.at >= n.dirLive() {
+				delete(n.dir, k)
+			}
+		}
+	}
+	return len(n.dir) < maxDirectory
+}
+
 // onAnnounce stores a directory entry; it reports whether it did.
 func (n *Node) onAnnounce(a *Announce) bool {
 	ch, err := chunk.NewChannel(a.Meta.Key, a.Meta.Name)
@@ -139,7 +165,7 @@ func (n *Node) onAnnounce(a *Announce) bool {
 		n.stats.BadMeta++
 		return false
 	}
-	if _, ok := n.dir[ch.ID()]; !ok && len(n.dir) >= maxDirectory {
+	if _, ok := n.dir[ch.ID()]; !ok && !n.dirRoom() {
 		return false
 	}
 	n.dir[ch.ID()] = &dirEntry{meta: a.Meta, src: a.Source, at: n.e.Now()}
@@ -160,7 +186,7 @@ func (n *Node) answer(f *Find) bool {
 		return false
 	}
 	var found Found
-	if e, ok := n.dir[f.Channel]; ok && n.e.Now()-e.at < 3*n.cfg.AnnouncePeriod {
+	if e, ok := n.dir[f.Channel]; ok && n.e.Now()-e.at < n.dirLive() {
 		found = Found{Meta: e.meta, Source: e.src}
 	} else if f.Channel == n.ch.ID() && n.meta != nil {
 		found = Found{Meta: *n.meta, Source: n.src}

@@ -61,6 +61,7 @@ type Node struct {
 	low    uint64         // chunks below low are forgotten
 	high   uint64         // highest seq held + 1
 	dir    map[id.ID]*dirEntry
+	swept  time.Duration // when dir was last swept of lapsed entries (dirRoom)
 	held   []heldFind
 	stats  Stats
 	stops  []func()
