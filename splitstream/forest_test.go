@@ -14,24 +14,27 @@ import (
 
 func forestOf(w *world, i int) *splitstream.Forest { return w.Sts[i].Mode().(*splitstream.Forest) }
 
-// TestForestShape builds forests over many seeds, with equal uploads
-// and with the heterogeneous ones of scenario H (30% of viewers upload
-// nothing, 50% the stream's rate, 20% four times it), and checks the
-// degree caps, that every viewer has a parent in every stripe, and that
-// nearly every viewer forwards in at most one stripe
-// (interior-node-disjointness).
+// TestForestShape builds forests over 30 seeds, with equal uploads and
+// with the heterogeneous ones of scenario H (30% of viewers upload
+// nothing, 50% the stream's rate, 20% four times it), and checks at every
+// seed the degree caps and that every viewer has a parent in every
+// stripe, and over the seeds that nearly every viewer forwards in at most
+// one stripe (interior-node-disjointness): the mean share, and the least
+// at any seed. (A share per seed at 0.95 held at seeds 1-10 only: over 40
+// seeds equal uploads gave 0.92-1.00 and H 0.89-0.99.)
 func TestForestShape(t *testing.T) {
+	const seeds = 30
 	for _, c := range []struct {
-		name   string
-		upload func(i int) int64
-		want   float64
+		name        string
+		upload      func(i int) int64
+		mean, least float64
 	}{
-		// The target is 0.95 (at 1,000 viewers); 96 viewers
-		// reach 0.98-1 (seeds 1-10).
-		{"uniform 2x", func(int) int64 { return 2 * rate }, 0.95},
+		// The target is 0.95 (at 1,000 viewers: 0.970); 96
+		// viewers give 0.92-1.00, mean 0.99.
+		{"uniform 2x", func(int) int64 { return 2 * rate }, 0.97, 0.90},
 		// Half the viewers can forward little or nothing, so those that
 		// can take more children, and some take them in a second
-		// stripe: 0.92-0.98 (seeds 1-10).
+		// stripe: 0.89-0.99, mean 0.95.
 		{"H", func(i int) int64 {
 			switch i % 10 {
 			case 0, 1, 2:
@@ -40,9 +43,10 @@ func TestForestShape(t *testing.T) {
 				return 4 * rate
 			}
 			return rate
-		}, 0.90},
+		}, 0.93, 0.85},
 	} {
-		for seed := uint64(1); seed <= 10; seed++ {
+		var sum, least float64 = 0, 1
+		for seed := uint64(1); seed <= seeds; seed++ {
 			w := newWorld(t, splitstream.Name, seed, 96, 0, c.upload)
 			w.Start()
 			w.NW.RunFor(20 * time.Second)
@@ -66,9 +70,13 @@ func TestForestShape(t *testing.T) {
 			}
 			share := float64(disjoint) / float64(n)
 			t.Logf("%s seed %d: %.2f of viewers are interior in at most one stripe", c.name, seed, share)
-			if share < c.want {
-				t.Errorf("%s seed %d: only %.2f of viewers are interior in at most one stripe (want %.2f)", c.name, seed, share, c.want)
-			}
+			sum += share
+			least = min(least, share)
+		}
+		mean := sum / seeds
+		t.Logf("%s: interior in at most one stripe, mean %.3f, least %.2f over %d seeds", c.name, mean, least, seeds)
+		if mean < c.mean || least < c.least {
+			t.Errorf("%s: interior in at most one stripe: mean %.3f (want %.2f), least %.2f (want %.2f)", c.name, mean, c.mean, least, c.least)
 		}
 	}
 }
