@@ -15,7 +15,7 @@ func (s *Scribe) byCapacity(g *group, j *Join) bool {
 		return false
 	}
 	s.stats.Promotions++
-	s.adopt(g, j.Joiner, j.Spare)
+	s.adopt(g, j.Joiner, j)
 	try := []id.Ref{j.Joiner}
 	for _, r := range s.Siblings(g.id, victim.ref.ID, 4) {
 		if r.ID != j.Joiner.ID && len(try) < 4 {
@@ -27,16 +27,15 @@ func (s *Scribe) byCapacity(g *group, j *Join) bool {
 }
 
 // weakest returns g's child with the fewest slots of its own (children
-// and free slots, as its last refresh said: the free slots a join tells
-// understate them for a node with a subtree; fewest children among
-// those) if a joiner with spare free slots has at least two more, so that
-// with the child below it the joiner still offers more room a level up
-// than the child did; else nil.
+// and free slots, as its join and then its refreshes said; fewest
+// children among those) if a joiner with spare free slots has at least
+// two more, so that with the child below it the joiner still offers more
+// room a level up than the child did; else nil.
 func (s *Scribe) weakest(g *group, spare int) *child {
 	var w *child
 	for _, c := range g.children {
 		if c.slots < 0 {
-			continue // not yet refreshed: unknown
+			continue // unknown (adopted without a join)
 		}
 		if w == nil || c.slots < w.slots || c.slots == w.slots && c.kids < w.kids {
 			w = c

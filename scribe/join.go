@@ -26,7 +26,7 @@ func (s *Scribe) tryJoin(g *group) {
 		// above the lost parent); one to a sibling only down.
 		lost := g.lost
 		g.lost = id.Zero
-		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: lost == id.Zero, Spare: s.ownSpare(g.id), Lost: lost})
+		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: lost == id.Zero, Spare: s.ownSpare(g.id), Lost: lost, Kids: kids(g)})
 	case s.spare != id.Zero && g.id != s.spare && g.attempt%anycastEvery == 0:
 		s.stats.Anycasts++
 		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 2*anycastEvery})
@@ -36,7 +36,7 @@ func (s *Scribe) tryJoin(g *group) {
 		// that timed out unanswered tries the entry again (a late answer
 		// to it is still taken); one that was refused goes on by the
 		// route.
-		s.send(g.entry, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id)})
+		s.send(g.entry, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id), Kids: kids(g)})
 	case g.silent > 0 && s.standIn(g.id):
 		// Our own join went unanswered and the group ID is next to us:
 		// we stand in for a root that does not run Scribe.
@@ -44,7 +44,7 @@ func (s *Scribe) tryJoin(g *group) {
 		return
 	default:
 		s.stats.RoutedJoins++
-		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id), Near: g.silent > 0})
+		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id), Near: g.silent > 0, Kids: kids(g)})
 	}
 	s.armJoin(g, s.cfg.JoinTimeout)
 }
@@ -78,7 +78,7 @@ func (s *Scribe) attachFeeder(g *group) {
 		g.path = nil
 		return
 	}
-	s.send(s.feeder, &Join{Group: g.id, Joiner: s.self, Root: true, Spare: s.ownSpare(g.id)})
+	s.send(s.feeder, &Join{Group: g.id, Joiner: s.self, Root: true, Spare: s.ownSpare(g.id), Kids: kids(g)})
 	s.armJoin(g, s.cfg.JoinTimeout) // the join or its answer may be lost
 }
 
@@ -143,14 +143,14 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 	}
 	if room && (inTree || atRoot || via != ViaRoute || s.cfg.ReversePath) && s.pol.Adopt(j.Group, j.Joiner, ask) {
 		g = s.group(j.Group)
-		s.adopt(g, j.Joiner, j.Spare)
+		s.adopt(g, j.Joiner, j)
 		if inTree {
 			return true
 		}
 		if via == ViaRoute && !atRoot && !g.hasParent() {
 			// Scribe: go on joining as ourselves.
 			j.Joiner, j.Hops, j.Down = s.self, 0, false
-			j.Spare = s.ownSpare(g.id) // ours now, not the joiner's
+			j.Spare, j.Kids = s.ownSpare(g.id), kids(g) // ours now, not the joiner's
 			s.armJoin(g, s.cfg.JoinTimeout)
 			return false
 		}
@@ -192,7 +192,7 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 		}
 		if closest {
 			s.stats.Evictions++
-			s.adopt(g, j.Joiner, j.Spare)
+			s.adopt(g, j.Joiner, j)
 			s.Drop(g.id, victim.ref.ID, []id.Ref{j.Joiner})
 			return true
 		}
@@ -203,7 +203,7 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 	if eg, victim, ok := s.pol.Evict(j.Group, j.Joiner); ok {
 		s.stats.Evictions++
 		g = s.group(j.Group)
-		s.adopt(g, j.Joiner, j.Spare)
+		s.adopt(g, j.Joiner, j)
 		s.Drop(eg, victim.ID, s.Siblings(eg, victim.ID, 4))
 		return true
 	}
@@ -340,19 +340,30 @@ func (s *Scribe) leaf(g id.ID, child id.Ref) bool {
 }
 
 func (s *Scribe) handTo(to id.Ref, j *Join, down bool) {
-	s.send(to, &Join{Group: j.Group, Joiner: j.Joiner, Hops: j.Hops + 1, Down: j.Down || down, Root: j.Root, Spare: j.Spare})
+	s.send(to, &Join{Group: j.Group, Joiner: j.Joiner, Hops: j.Hops + 1, Down: j.Down || down, Root: j.Root, Spare: j.Spare, Kids: j.Kids})
+}
+
+// kids is how many children the node has in g (nil: none), as a join
+// tells them.
+func kids(g *group) uint16 {
+	if g == nil {
+		return 0
+	}
+	return clip16(len(g.children))
 }
 
 // ownSpare is the node's free child slots in g, as a join tells them.
 func (s *Scribe) ownSpare(g id.ID) uint16 { return clip16(s.pol.Spare(g)) }
 
-// adopt takes r as a child in g and tells it so; spare is its own free
-// slots, as its join said.
-func (s *Scribe) adopt(g *group, r id.Ref, spare ...uint16) {
+// adopt takes r as a child in g and tells it so; j, when r joined by it,
+// gives r's free slots and its slots in all (children and free), which
+// its refreshes renew.
+func (s *Scribe) adopt(g *group, r id.Ref, j *Join) {
 	if g.child(r.ID) == nil {
 		c := &child{ref: r, heard: s.e.Now(), since: s.e.Now(), room: NoRoom, slots: -1}
-		if len(spare) > 0 {
-			c.own, c.spare = int(spare[0]), int(spare[0])
+		if j != nil {
+			c.own, c.spare = int(j.Spare), int(j.Spare)
+			c.slots = int(j.Kids) + int(j.Spare)
 			if c.own > 0 {
 				c.room = 0
 			}
@@ -521,7 +532,7 @@ func (s *Scribe) anycast(a *Anycast) {
 			via = ViaAnycastLate
 		}
 		if s.pol.Adopt(a.Group, a.Joiner, via) {
-			s.adopt(g, a.Joiner)
+			s.adopt(g, a.Joiner, nil)
 			return
 		}
 	}

@@ -56,6 +56,11 @@ type Join struct {
 	// receiver frees the silent child's slot for the joiner, so that the
 	// orphan's subtree keeps its depth (zero: none).
 	Lost id.ID
+	// Kids is the joiner's children in the group: with Spare, the slots
+	// it has in all, so a parent knows a new child's capacity before its
+	// first refresh (an orphan returning with its subtree has few free
+	// slots but many in all).
+	Kids uint16
 }
 
 // Accept tells the joiner it is now the sender's child in Group. Path is

@@ -82,7 +82,7 @@ type child struct {
 	kids  int           // its own children, as it last said
 	own   int           // its own free slots, as it last said
 	room  int           // levels below it to a free slot, as it last said (NoRoom: none)
-	slots int           // its children and own free slots, as it last said (its capacity); -1 until its first refresh
+	slots int           // its children and own free slots, as it last said (its capacity); -1 when unknown (adopted without a join, until its first refresh)
 	fed   time.Duration // when data last went to it (Fed)
 	beat  beatSent      // the last beat entry sent to it
 }

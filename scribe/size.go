@@ -34,7 +34,7 @@ func boolSize(bool) int { return 1 }
 
 // WireSize implements wire.Sizer.
 func (m *Join) WireSize() int {
-	return wire.FrameSize(1 + idSize + refSize(m.Joiner) + wire.HeadSize(uint64(m.Hops)) + boolSize(m.Down) + boolSize(m.Root) + wire.HeadSize(uint64(m.Spare)) + boolSize(m.Near) + idSize)
+	return wire.FrameSize(1 + idSize + refSize(m.Joiner) + wire.HeadSize(uint64(m.Hops)) + boolSize(m.Down) + boolSize(m.Root) + wire.HeadSize(uint64(m.Spare)) + boolSize(m.Near) + idSize + wire.HeadSize(uint64(m.Kids)))
 }
 
 // WireSize implements wire.Sizer.
