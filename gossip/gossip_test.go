@@ -111,19 +111,36 @@ func TestSilentLeaversAgeOut(t *testing.T) {
 	}
 }
 
-func TestRendezvousSampleBoundedAndRefreshed(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.SampleSize = 16
+// sent is what a lone node sent: to whom, and what.
+type sent struct {
+	to  []id.Ref
+	out []wire.Message
+}
+
+// lone builds one gossip node in a simulator, without an overlay, whose
+// direct messages are kept in the returned sent.
+func lone(t *testing.T, cfg Config) (*sim.Network, *Node, *sent) {
+	t.Helper()
 	nw, err := sim.New(sim.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rv *Node
-	var out []wire.Message
+	var g *Node
+	s := &sent{}
 	nw.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
-		rv, _ = New(e, nil, func(_ id.Ref, m wire.Message) { out = append(out, m) }, cfg)
-		return rv
+		g, err = New(e, nil, func(r id.Ref, m wire.Message) { s.to, s.out = append(s.to, r), append(s.out, m) }, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
 	})
+	return nw, g, s
+}
+
+func TestRendezvousSampleBoundedAndRefreshed(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SampleSize = 16
+	nw, rv, sent := lone(t, cfg)
 	r := rand.New(rand.NewPCG(1, 2))
 	ann := func(want uint8, hidden bool) id.Ref {
 		o := id.Ref{ID: id.Random(r), Addr: "a"}
@@ -141,8 +158,8 @@ func TestRendezvousSampleBoundedAndRefreshed(t *testing.T) {
 		t.Fatal("a hidden member was stored")
 	}
 	ann(8, false)
-	if len(out) != 1 || len(out[0].(*Peers).Peers) != 8 {
-		t.Fatalf("get_peers answered with %v", out)
+	if len(sent.out) != 1 || len(sent.out[0].(*Peers).Peers) != 8 {
+		t.Fatalf("get_peers answered with %v", sent.out)
 	}
 	// Announcements stop: the sample ages out.
 	nw.RunFor(cfg.SampleExpiry + time.Second)
@@ -163,17 +180,7 @@ func TestRendezvousSampleBoundedAndRefreshed(t *testing.T) {
 // route the request passes on for the rendezvous.
 func TestPathCacheAnswers(t *testing.T) {
 	cfg := DefaultConfig()
-	nw, err := sim.New(sim.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g *Node
-	var out []wire.Message
-	var to []id.Ref
-	nw.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
-		g, _ = New(e, nil, func(r id.Ref, m wire.Message) { to, out = append(to, r), append(out, m) }, cfg)
-		return g
-	})
+	nw, g, sent := lone(t, cfg)
 	r := rand.New(rand.NewPCG(3, 4))
 	route := func(o id.Ref, want uint8, hidden bool) *Announce {
 		m := &overlay.Msg{Key: topic, Origin: o, Payload: &Announce{Topic: topic, Want: want, Hidden: hidden}}
@@ -189,18 +196,18 @@ func TestPathCacheAnswers(t *testing.T) {
 	for i := 0; i < cfg.Reply-1; i++ {
 		route(id.Ref{ID: id.Random(r), Addr: "m"}, 0, false)
 	}
-	if a := route(asker, 8, false); a.Want != 8 || len(out) != 0 {
-		t.Fatalf("answered with %d others heard (%v)", cfg.Reply-1, out)
+	if a := route(asker, 8, false); a.Want != 8 || len(sent.out) != 0 {
+		t.Fatalf("answered with %d others heard (%v)", cfg.Reply-1, sent.out)
 	}
 	route(id.Ref{ID: id.Random(r), Addr: "m"}, 0, false)
 	a := route(asker, 8, false)
 	if a.Want != 0 || a.Topic != topic {
 		t.Fatalf("announcement sent on as %+v, want the same without the request", a)
 	}
-	if len(out) != 1 || to[0] != asker {
-		t.Fatalf("answered %v to %v", out, to)
+	if len(sent.out) != 1 || sent.to[0] != asker {
+		t.Fatalf("answered %v to %v", sent.out, sent.to)
 	}
-	peers := out[0].(*Peers).Peers
+	peers := sent.out[0].(*Peers).Peers
 	if len(peers) != cfg.Reply {
 		t.Fatalf("answer names %d members, want %d", len(peers), cfg.Reply)
 	}
@@ -214,7 +221,7 @@ func TestPathCacheAnswers(t *testing.T) {
 	}
 	// The route goes quiet: the cache ages out and requests pass on.
 	nw.RunFor(cfg.PathFresh + time.Second)
-	if a := route(asker, 8, false); a.Want != 8 || len(out) != 1 {
+	if a := route(asker, 8, false); a.Want != 8 || len(sent.out) != 1 {
 		t.Fatal("answered from announcers heard before PathFresh")
 	}
 }
@@ -284,16 +291,7 @@ func TestConfigValidate(t *testing.T) {
 func TestEndedChannelsMakeRoom(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.MaxTopics = 2
-	nw, err := sim.New(sim.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g *Node
-	var out []wire.Message
-	nw.Add(sim.NodeSpec{}, func(e env.Env) env.Handler {
-		g, _ = New(e, nil, func(_ id.Ref, m wire.Message) { out = append(out, m) }, cfg)
-		return g
-	})
+	nw, g, _ := lone(t, cfg)
 	r := rand.New(rand.NewPCG(5, 6))
 	member := func() id.Ref { return id.Ref{ID: id.Random(r), Addr: "m"} }
 	deliver := func(topic id.ID, want uint8) {
