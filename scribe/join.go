@@ -26,7 +26,7 @@ func (s *Scribe) tryJoin(g *group) {
 		// above the lost parent); one to a sibling only down.
 		lost := g.lost
 		g.lost = id.Zero
-		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: lost == id.Zero, Spare: s.ownSpare(g.id), Lost: lost, Kids: kids(g)})
+		s.send(to, &Join{Group: g.id, Joiner: s.self, Down: lost == id.Zero, Spare: s.ownSpare(g.id), Lost: lost, Kids: g.kids()})
 	case s.spare != id.Zero && g.id != s.spare && g.attempt%anycastEvery == 0:
 		s.stats.Anycasts++
 		s.ov.Route(s.spare, &Anycast{Tree: s.spare, Group: g.id, Joiner: s.self, Any: g.attempt > 2*anycastEvery})
@@ -36,7 +36,7 @@ func (s *Scribe) tryJoin(g *group) {
 		// that timed out unanswered tries the entry again (a late answer
 		// to it is still taken); one that was refused goes on by the
 		// route.
-		s.send(g.entry, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id), Kids: kids(g)})
+		s.send(g.entry, &Join{Group: g.id, Joiner: s.self, Down: true, Spare: s.ownSpare(g.id), Kids: g.kids()})
 	case g.silent > 0 && s.standIn(g.id):
 		// Our own join went unanswered and the group ID is next to us:
 		// we stand in for a root that does not run Scribe.
@@ -44,7 +44,7 @@ func (s *Scribe) tryJoin(g *group) {
 		return
 	default:
 		s.stats.RoutedJoins++
-		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id), Near: g.silent > 0, Kids: kids(g)})
+		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id), Near: g.silent > 0, Kids: g.kids()})
 	}
 	s.armJoin(g, s.cfg.JoinTimeout)
 }
@@ -78,7 +78,7 @@ func (s *Scribe) attachFeeder(g *group) {
 		g.path = nil
 		return
 	}
-	s.send(s.feeder, &Join{Group: g.id, Joiner: s.self, Root: true, Spare: s.ownSpare(g.id), Kids: kids(g)})
+	s.send(s.feeder, &Join{Group: g.id, Joiner: s.self, Root: true, Spare: s.ownSpare(g.id), Kids: g.kids()})
 	s.armJoin(g, s.cfg.JoinTimeout) // the join or its answer may be lost
 }
 
@@ -150,7 +150,7 @@ func (s *Scribe) onJoin(j *Join, via Via, atRoot bool) bool {
 		if via == ViaRoute && !atRoot && !g.hasParent() {
 			// Scribe: go on joining as ourselves.
 			j.Joiner, j.Hops, j.Down = s.self, 0, false
-			j.Spare, j.Kids = s.ownSpare(g.id), kids(g) // ours now, not the joiner's
+			j.Spare, j.Kids = s.ownSpare(g.id), g.kids() // ours now, not the joiner's
 			s.armJoin(g, s.cfg.JoinTimeout)
 			return false
 		}
@@ -341,15 +341,6 @@ func (s *Scribe) leaf(g id.ID, child id.Ref) bool {
 
 func (s *Scribe) handTo(to id.Ref, j *Join, down bool) {
 	s.send(to, &Join{Group: j.Group, Joiner: j.Joiner, Hops: j.Hops + 1, Down: j.Down || down, Root: j.Root, Spare: j.Spare, Kids: j.Kids})
-}
-
-// kids is how many children the node has in g (nil: none), as a join
-// tells them.
-func kids(g *group) uint16 {
-	if g == nil {
-		return 0
-	}
-	return clip16(len(g.children))
 }
 
 // ownSpare is the node's free child slots in g, as a join tells them.

@@ -110,6 +110,9 @@ type group struct {
 func (g *group) hasParent() bool { return !g.parent.IsZero() }
 func (g *group) inTree() bool    { return g.top || g.hasParent() }
 
+// kids is how many children the node has in g, as a join tells them.
+func (g *group) kids() uint16 { return clip16(len(g.children)) }
+
 func (g *group) child(x id.ID) *child {
 	for _, c := range g.children {
 		if c.ref.ID == x {

@@ -12,10 +12,6 @@ import (
 	"github.com/almcast/alm/wire"
 )
 
-type nopHandler struct{}
-
-func (nopHandler) Receive(id.Ref, wire.Message) {}
-
 // TestChunkerNumbersAndTimes: the chunker cuts a signed chunk every
 // Duration, numbered from FirstSeq up, whose source times start at the
 // chunker's start and follow Zero + seq*Duration (what the channel's
@@ -32,7 +28,7 @@ func TestChunkerNumbersAndTimes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		node := nw.Add(sim.NodeSpec{}, func(env.Env) env.Handler { return nopHandler{} })
+		node := nw.Add(sim.NodeSpec{}, func(env.Env) env.Handler { return env.HandlerFunc(func(id.Ref, wire.Message) {}) })
 		nw.RunFor(time.Second) // the chunker starts at a source time other than 0
 		cfg := DefaultChunkerConfig()
 		cfg.Duration, cfg.FirstSeq = dur, first
