@@ -339,8 +339,17 @@ func (s *Scribe) leaf(g id.ID, child id.Ref) bool {
 	return s.leafPol != nil && s.leafPol.Leaf(g, child)
 }
 
+// handTo hands join j on to another node directly (down: to one of this
+// node's children). It goes on as it came, one hop further, except for what concerns
+// this node alone: Lost named one of this node's children, freed here, and
+// Near asks for a stand-in on the route, which a handed join no longer
+// takes.
 func (s *Scribe) handTo(to id.Ref, j *Join, down bool) {
-	s.send(to, &Join{Group: j.Group, Joiner: j.Joiner, Hops: j.Hops + 1, Down: j.Down || down, Root: j.Root, Spare: j.Spare, Kids: j.Kids})
+	h := *j
+	h.Hops++
+	h.Down = j.Down || down
+	h.Lost, h.Near = id.Zero, false
+	s.send(to, &h)
 }
 
 // ownSpare is the node's free child slots in g, as a join tells them.
