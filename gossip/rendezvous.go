@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/internal/sweep"
 	"github.com/almcast/alm/overlay"
 )
 
@@ -44,24 +45,14 @@ func (n *Node) Deliver(m *overlay.Msg) {
 
 // room reports whether topics (the samples or the path caches) may take
 // one more: when it holds MaxTopics, topics none of whose entries were
-// renewed within age are dropped first, at most once a second (*swept is
-// when it last did), so that channels long ended do not keep new ones out
-// on a long-running node.
+// renewed within age are dropped first (sweep.Room; *swept is when it last
+// swept), so that channels long ended do not keep new ones out on a
+// long-running node.
 func (n *Node) room(topics map[id.ID][]entry, age time.Duration, swept *time.Duration) bool {
-	if len(topics) < n.cfg.MaxTopics {
-		return true
-	}
-	if now := n.e.Now(); now-*swept >= time.Second || *swept == 0 {
-		*swept = now
-		for k, s := range topics {
-			if s = n.purge(s, age); len(s) == 0 {
-				delete(topics, k)
-			} else {
-				topics[k] = s
-			}
-		}
-	}
-	return len(topics) < n.cfg.MaxTopics
+	return sweep.Room(topics, n.cfg.MaxTopics, n.e.Now(), swept, func(s []entry) ([]entry, bool) {
+		s = n.purge(s, age)
+		return s, len(s) > 0
+	})
 }
 
 // purge drops sample entries not renewed within age.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/almcast/alm/chunk"
 	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/internal/sweep"
 	"github.com/almcast/alm/overlay"
 )
 
@@ -141,21 +142,13 @@ func (n *Node) dirLive() time.Duration { return 3 * n.cfg.AnnouncePeriod }
 
 // dirRoom reports whether the directory may take one more channel: when
 // it holds maxDirectory, entries lapsed (not renewed within dirLive) are
-// dropped first, at most once a second, so that channels long ended do
-// not keep new ones out on a long-running node.
+// dropped first (sweep.Room), so that channels long ended do not keep new
+// ones out on a long-running node.
 func (n *Node) dirRoom() bool {
-	if len(n.dir) < maxDirectory {
-		return true
-	}
-	if now := n.e.Now(); now-n.swept >= time.Second || n.swept == 0 {
-		n.swept = now
-		for k, e := range n.dir {
-			if now-e.at >= n.dirLive() {
-				delete(n.dir, k)
-			}
-		}
-	}
-	return len(n.dir) < maxDirectory
+	now := n.e.Now()
+	return sweep.Room(n.dir, maxDirectory, now, &n.swept, func(e *dirEntry) (*dirEntry, bool) {
+		return e, now-e.at < n.dirLive()
+	})
 }
 
 // onAnnounce stores a directory entry; it reports whether it did.
