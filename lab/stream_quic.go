@@ -192,6 +192,10 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		return res, err
 	}
 	cpuStart := cpuTime()
+	dialsBefore := uint64(0) // dials of the setup, left out of qnet_dials_streaming
+	for _, p := range peers {
+		dialsBefore += p.q.Stats().Dials
+	}
 	// The audience tunes in spread over the tune-in time.
 	gap := sc.TuneInTime() / time.Duration(max(1, len(peers)-1))
 	for i, p := range peers[1:] {
@@ -346,6 +350,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	res.Extra["qnet_frames_sent"] = float64(qtotal.FramesSent)
 	res.Extra["qnet_bad_frames"] = float64(qtotal.BadFrames())
 	res.Extra["qnet_dials"] = float64(qtotal.Dials)
+	res.Extra["qnet_dials_streaming"] = float64(qtotal.Dials - min(qtotal.Dials, dialsBefore))
 	res.Extra["qnet_shim_queue_drops"] = float64(qtotal.ShimQueueDrops)
 	// How late the nodes' timers ran: where the process was the limit.
 	res.Extra["timer_late_ms_p95"] = float64(qtotal.TimerLateP(95)) / 1e6
