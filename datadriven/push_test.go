@@ -207,17 +207,56 @@ func TestPushesPacedForwardersFirst(t *testing.T) {
 func TestSendQueueRanks(t *testing.T) {
 	r := newRig(t, DefaultConfig(), 1)
 	p := r.m.partners[0]
+	p.subs = 0xf // its pushes are wanted
+	for seq := uint64(1); seq <= 6; seq++ {
+		r.keep(seq)
+	}
 	r.m.queue = []pending{{p: p, seq: 1}, {p: p, seq: 2, push: true}, {p: p, seq: 3},
 		{p: p, seq: 4, push: true, fwd: true}, {p: p, seq: 5, urgent: true}, {p: p, seq: 6, push: true}}
 	var got []uint64
 	for len(r.m.queue) > 0 {
-		got = append(got, r.m.next().seq)
+		q, ok := r.m.next()
+		if !ok {
+			t.Fatalf("nothing to send with %d queued", len(r.m.queue))
+		}
+		got = append(got, q.seq)
 	}
 	want := []uint64{5, 4, 2, 6, 3, 1}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("served in order %v, want %v", got, want)
 		}
+	}
+}
+
+// TestStarvedRequestsLeaveQueue: ordinary requests go newest first, so
+// older ones may wait until they can no longer be sent; they leave the
+// queue then, and the queue's length, which refuses requests as busy and
+// is told to partners, no longer counts them.
+func TestStarvedRequestsLeaveQueue(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 2)
+	p, q := r.m.partners[0], r.m.partners[1]
+	for seq := uint64(1); seq <= 100; seq++ {
+		r.m.queue = append(r.m.queue, pending{p: p, seq: seq}) // never held (or gone from the window)
+	}
+	r.keep(480)
+	r.keep(500)
+	q.next, q.nextAt = 490, r.m.e.Now() // q's player has passed chunk 480
+	r.m.queue = append(r.m.queue, pending{p: q, seq: 480}, pending{p: q, seq: 500}, pending{p: q, seq: 500, push: true})
+	if r.m.wait() <= r.m.cfg.MaxQueue {
+		t.Fatal("setup: the queue must count as full")
+	}
+	got, ok := r.m.next()
+	if !ok || got.seq != 500 || got.push || len(r.m.queue) != 0 || r.m.stats.Passed != 1 {
+		t.Fatalf("next %+v (%v), %d left queued, %d passed; want the request for 500 alone, the push (q is no child) and the rest dropped, 480 counted as passed",
+			got, ok, len(r.m.queue), r.m.stats.Passed)
+	}
+	if _, ok := r.m.next(); ok {
+		t.Fatal("an empty queue gave a chunk to send")
+	}
+	r.m.Receive(p.ref, &Request{Seqs: []uint64{500}})
+	if r.m.stats.RefusedBusy != 0 {
+		t.Fatal("a request was refused as busy after the dead entries left")
 	}
 }
 

@@ -111,18 +111,54 @@ func (m *Mode) onRequest(from id.Ref, r *Request) {
 // next removes and returns the queued chunk to send next: by rank (see
 // pending.rank), in arrival order within a rank, except that among
 // ordinary requests the newest chunk goes first, which spreads the stream
-// fastest (older chunks have more holders).
-func (m *Mode) next() pending {
-	best := 0
-	for i, q := range m.queue {
-		b := m.queue[best]
-		if r, rb := q.rank(), b.rank(); r < rb || r == rb && r == 3 && q.seq > b.seq {
-			best = i
+// fastest (older chunks have more holders). Entries that can no longer be
+// sent are dropped on the way (see live): requests that newer ones kept
+// waiting would otherwise stay queued for good, and wait() would count
+// them, refuse every request as busy and tell partners so. It returns
+// false when nothing is left to send.
+func (m *Mode) next() (pending, bool) {
+	kept := m.queue[:0]
+	best := -1
+	for _, q := range m.queue {
+		if !m.live(q) {
+			continue
 		}
+		kept = append(kept, q)
+		if best < 0 {
+			best = len(kept) - 1
+			continue
+		}
+		b := kept[best]
+		if r, rb := q.rank(), b.rank(); r < rb || r == rb && r == 3 && q.seq > b.seq {
+			best = len(kept) - 1
+		}
+	}
+	clear(m.queue[len(kept):])
+	m.queue = kept
+	if best < 0 {
+		return pending{}, false
 	}
 	q := m.queue[best]
 	m.queue = append(m.queue[:best], m.queue[best+1:]...)
-	return q
+	return q, true
+}
+
+// live reports whether queued entry q can still be sent: its chunk is
+// held, its partner still one, a push still wanted (the partner is still
+// the child in its substream and lacks the chunk), and the partner's
+// player has not passed the chunk (counted in Passed).
+func (m *Mode) live(q pending) bool {
+	if m.stored(q.seq) == nil || m.partner(q.p.ref.ID) != q.p {
+		return false
+	}
+	if q.push && (q.p.subs&m.bit(q.seq) == 0 || q.p.m.Has(q.seq)) {
+		return false
+	}
+	if m.passed(q.p, q.seq) {
+		m.stats.Passed++
+		return false
+	}
+	return true
 }
 
 // pump sends queued chunks (pushes and requests) while the uplink has
@@ -141,19 +177,11 @@ func (m *Mode) pump() {
 			}
 			return
 		}
-		q := m.next()
-		c := m.stored(q.seq)
-		if c == nil || m.partner(q.p.ref.ID) != q.p {
-			continue
+		q, ok := m.next()
+		if !ok {
+			return
 		}
-		if q.push && (q.p.subs&m.bit(q.seq) == 0 || q.p.m.Has(q.seq)) {
-			continue // no longer its child, or it has the chunk already
-		}
-		if m.passed(q.p, q.seq) {
-			m.stats.Passed++
-			continue
-		}
-		m.serve(q.p, c)
+		m.serve(q.p, m.stored(q.seq))
 	}
 }
 
