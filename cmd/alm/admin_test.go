@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"regexp"
@@ -13,14 +12,23 @@ import (
 	"time"
 )
 
-func freeTCP(t *testing.T) string {
+// anyAdmin is the --admin address tests give: the node takes a free
+// port and logs it (adminAddr reads it back). Ports picked free in
+// advance raced: two players were once handed the same one.
+const anyAdmin = "127.0.0.1:0"
+
+var adminRe = regexp.MustCompile(`metrics=http://(\S+)/metrics`)
+
+// adminAddr waits for p's log line naming its admin endpoint and returns
+// the endpoint's address.
+func adminAddr(t *testing.T, ctx context.Context, p *e2eProc) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	l := p.waitLine(t, ctx, false, "the admin endpoint", func(l string) bool { return strings.Contains(l, "msg=admin") })
+	m := adminRe.FindStringSubmatch(l)
+	if m == nil {
+		t.Fatalf("%s: no address in its admin line %q", p.name, l)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return m[1]
 }
 
 var playedRe = regexp.MustCompile(`(?m)^alm_chunks_total\{outcome="played"\} (\d+)`)
@@ -50,13 +58,13 @@ func TestAdminMetricsMoveAndInspectListsViewers(t *testing.T) {
 	bin, ctx := cliSetup(t, 60*time.Second)
 	dir := t.TempDir()
 	srcAddr := "127.0.0.1:" + strconv.Itoa(cliFreeUDPPort(t))
-	srcAdmin, plAdmin := freeTCP(t), freeTCP(t)
 	src := e2eStart(t, ctx, "source", bin, "source", "--listen", srcAddr, "--channel", "adm", "--input", "test:500k",
-		"--key", dir+"/src.key", "--admin", srcAdmin)
+		"--key", dir+"/src.key", "--admin", anyAdmin)
 	ch := src.waitLine(t, ctx, true, "channel", func(l string) bool { return strings.HasPrefix(l, "alm://") })
+	srcAdmin := adminAddr(t, ctx, src)
 	pl := e2eStart(t, ctx, "player", bin, "player", "--bootstrap", srcAddr, "--channel", ch, "--output", "none",
-		"--admin", plAdmin, "--startup", "500ms")
-	pl.waitLine(t, ctx, false, "admin", func(l string) bool { return strings.Contains(l, "msg=admin") })
+		"--admin", anyAdmin, "--startup", "500ms")
+	plAdmin := adminAddr(t, ctx, pl)
 
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()

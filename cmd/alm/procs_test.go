@@ -56,24 +56,25 @@ func procsStart(t *testing.T, ctx context.Context, bin, mode string, n int, chun
 	t.Helper()
 	dir := t.TempDir()
 	srcAddr := "127.0.0.1:" + strconv.Itoa(cliFreeUDPPort(t))
-	sw := &procsSwarm{src: &procsNode{name: "source", admin: freeTCP(t)}, chunk: delivery.ChunkDuration(mode, chunk)}
+	sw := &procsSwarm{src: &procsNode{name: "source"}, chunk: delivery.ChunkDuration(mode, chunk)}
 	sw.srcArgs = []string{"source", "--listen", srcAddr, "--channel", "procs-" + mode,
 		"--input", "test:" + procsRate, "--mode", mode, "--upload", procsUpload,
-		"--key", filepath.Join(dir, "source.key"), "--admin", sw.src.admin}
+		"--key", filepath.Join(dir, "source.key"), "--admin", anyAdmin}
 	if chunk != 0 {
 		sw.srcArgs = append(sw.srcArgs, "--chunk", chunk.String())
 	}
 	sw.src.p = e2eStart(t, ctx, "source", bin, sw.srcArgs...)
 	ch := sw.src.p.waitLine(t, ctx, true, "the channel on stdout", func(l string) bool { return strings.HasPrefix(l, "alm://") })
 	sw.channel = ch
+	sw.src.admin = adminAddr(t, ctx, sw.src.p)
 	for i := range n {
-		pl := &procsNode{name: fmt.Sprintf("player %d", i), admin: freeTCP(t)}
+		pl := &procsNode{name: fmt.Sprintf("player %d", i)}
 		pl.p = e2eStart(t, ctx, pl.name, bin, "player", "--bootstrap", srcAddr, "--channel", ch, "--output", "none",
-			"--admin", pl.admin, "--startup", "500ms", "--upload", procsPlayerUpload)
+			"--admin", anyAdmin, "--startup", "500ms", "--upload", procsPlayerUpload)
 		sw.players = append(sw.players, pl)
 	}
 	for _, pl := range sw.players {
-		pl.p.waitLine(t, ctx, false, "the admin endpoint", func(l string) bool { return strings.Contains(l, "msg=admin") })
+		pl.admin = adminAddr(t, ctx, pl.p)
 	}
 	return sw
 }

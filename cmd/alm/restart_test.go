@@ -64,6 +64,7 @@ func TestSourceRestartProcesses(t *testing.T) {
 			if ch := sw.src.p.waitLine(t, ctx, true, "the channel on stdout", func(l string) bool { return strings.HasPrefix(l, "alm://") }); ch != sw.channel {
 				t.Fatalf("the restarted source broadcasts %s, not %s", ch, sw.channel)
 			}
+			sw.src.admin = adminAddr(t, ctx, sw.src.p)
 			var first uint64 // the restarted source's newest chunk when first seen
 			restartWait(t, ctx, sw, "the restarted source's first chunk", func() bool {
 				s, err := procsState(ctx, sw.src.admin)
