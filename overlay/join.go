@@ -14,7 +14,44 @@ type joinState struct {
 	attempt  int
 	cands    []id.Ref
 	timer    env.Timer
+	stall    env.Timer // restarts an attempt that has heard nothing for joinStall
 	finished bool
+}
+
+// joinStall is how long a join attempt may go without hearing anything
+// (a state reply, a probe's outcome, a reply from the route) before it
+// starts again: a lost message used to hold a join for all of
+// JoinTimeout, and a viewer that lost two joined the overlay 20 s late.
+func (n *Node) joinStall() time.Duration { return 3 * n.cfg.HopTimeout }
+
+// joinProgress notes that attempt nonce heard something: its stall timer
+// starts again. The timer does not restart an attempt when it fires late
+// because this node's own event loop ran late (see overdue).
+func (n *Node) joinProgress(nonce uint64) {
+	j := n.join
+	if j == nil || j.nonce != nonce || j.finished {
+		return
+	}
+	if j.stall != nil {
+		j.stall.Stop()
+	}
+	wait := n.joinStall()
+	due := n.e.Now() + wait
+	late := false
+	var fire func()
+	fire = func() {
+		if n.join != j || j.nonce != nonce || j.finished {
+			return
+		}
+		if !late && n.overdue(due, wait) {
+			late, due = true, n.e.Now()+wait
+			j.stall = n.after(wait, fire)
+			return
+		}
+		n.stats.JoinStalls++
+		n.startJoin()
+	}
+	j.stall = n.after(wait, fire)
 }
 
 // Join enters the overlay that boot belongs to. With PNS it first looks for
@@ -42,7 +79,11 @@ func (n *Node) startJoin() {
 			n.startJoin()
 		}
 	})
-	if n.cfg.PNS && n.cfg.DiscoverySteps > 0 {
+	n.joinProgress(nonce)
+	// An attempt after one that stalled joins through the bootstrap
+	// straight away: the search for a nearby node takes a dozen messages
+	// or more, and on a lossy network each is another chance to stall.
+	if n.cfg.PNS && n.cfg.DiscoverySteps > 0 && j.attempt == 1 {
 		n.discover(j.boot, 0, 0, nonce)
 		return
 	}
@@ -66,6 +107,7 @@ func (n *Node) discover(cur id.Ref, curRTT time.Duration, step int, nonce uint64
 		if n.join == nil || n.join.nonce != nonce {
 			return
 		}
+		n.joinProgress(nonce)
 		if cur.ID == id.Zero {
 			cur = from
 		}
@@ -88,6 +130,7 @@ func (n *Node) discover(cur id.Ref, curRTT time.Duration, step int, nonce uint64
 			left++
 			c := c
 			n.probeNode(c, 1, true, func(ok bool, rtt time.Duration) {
+				n.joinProgress(nonce)
 				if ok && (c.ID == cur.ID && curRTT == 0) {
 					curRTT = rtt
 				}
@@ -118,6 +161,7 @@ func (n *Node) sendJoin(via id.Ref) {
 	r.Payload.M = &JoinRequest{Joiner: n.self, Nonce: j.nonce}
 	n.stats.RouteSent++
 	n.e.Send(via, r)
+	n.joinProgress(j.nonce)
 }
 
 // joinHop is run by each node a join request passes: it sends the joiner
@@ -160,6 +204,7 @@ func (n *Node) onJoinReply(from id.Ref, m *JoinReply) {
 	if j == nil || j.finished || m.Nonce != j.nonce {
 		return
 	}
+	n.joinProgress(j.nonce)
 	j.cands = append(j.cands, from)
 	j.cands = append(j.cands, m.Table...)
 	if !m.Final {
@@ -168,6 +213,9 @@ func (n *Node) onJoinReply(from id.Ref, m *JoinReply) {
 	j.cands = append(j.cands, m.Leaf...)
 	j.finished = true
 	j.timer.Stop()
+	if j.stall != nil {
+		j.stall.Stop()
+	}
 	n.leaf.Insert(from)
 	for _, r := range m.Leaf {
 		if validRef(r) && r.ID != n.self.ID {

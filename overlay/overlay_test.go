@@ -236,3 +236,38 @@ func TestMaintenanceAtRestIsCheap(t *testing.T) {
 		t.Fatalf("%.3f maintenance messages per node per second at rest", rate)
 	}
 }
+
+// TestJoinsGetThroughLoss: on a lossy network a join attempt that lost a
+// message (the join request, a state reply, the last node's answer)
+// starts again after a few seconds of silence, through its bootstrap
+// straight away, instead of waiting out JoinTimeout and searching for a
+// nearby node again. 40 nodes joining 50 ms apart through one node, 5%
+// of messages lost: 10 had not joined 8 s after the last began.
+func TestJoinsGetThroughLoss(t *testing.T) {
+	cfg := DefaultConfig()
+	sc := sim.DefaultConfig()
+	sc.Seed, sc.Loss = 1, 0.05
+	nw, err := sim.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := &testNet{t: t, nw: nw, got: map[uint64]id.ID{}}
+	tn.add(cfg).Start()
+	for range 40 {
+		boot := tn.nodes[0]
+		tn.add(cfg).Join(boot.Self())
+		tn.nw.RunFor(50 * time.Millisecond)
+	}
+	tn.nw.RunFor(8 * time.Second)
+	late, stalls := 0, uint64(0)
+	for _, n := range tn.nodes {
+		if !n.Joined() {
+			late++
+		}
+		stalls += n.Stats().JoinStalls
+	}
+	t.Logf("%d of %d not joined; %d stalled attempts started again", late, len(tn.nodes)-1, stalls)
+	if late > 0 {
+		t.Errorf("%d of %d nodes had not joined 8s after the last began, 5%% of messages lost", late, len(tn.nodes)-1)
+	}
+}

@@ -22,6 +22,9 @@ type Stats struct {
 	Deaths uint64
 	// Joins counts completed joins (1 for a node that joined once).
 	Joins uint64
+	// JoinStalls counts join attempts started again because the last one
+	// had heard nothing for a while (a lost message).
+	JoinStalls uint64
 	// BadInput counts messages that made no sense (unknown payload,
 	// invalid references).
 	BadInput uint64
