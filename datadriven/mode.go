@@ -104,6 +104,7 @@ type Mode struct {
 	clock0    Clock             // the freshest partner clock heard before a chunk came
 	lastDepth [16]uint8         // depth per substream at the last parent choice
 	orphanAt  [16]time.Duration // when it lost its parent
+	pushing   time.Duration     // source: since when it has had push children (0: none)
 	pushTop   [16]uint64        // per substream: newest seq its parent pushed, + 1
 	up        id.Ref            // the parent's parent in the home substream
 	climbAt   time.Duration     // no climb before

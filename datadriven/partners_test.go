@@ -226,3 +226,52 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceMakesRoomForMissingForwarder: a full source that has pushed
+// for a while and whose partners include no forwarder of a substream
+// takes a node that would forward it, in place of a partner it pushes
+// nothing to; once one is there, the next is turned down. (At 10,000 viewers tuning in, the source's partners
+// happened to include none at home in one substream, and every viewer
+// missed a quarter of the chunks for 14 s.)
+func TestSourceMakesRoomForMissingForwarder(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 0)
+	r.m.source = true
+	r.h.upload = 4_000_000
+	r.nw.RunFor(10 * r.m.cfg.Tick) // a clock past the audience's first subscriptions
+	for i := 0; len(r.m.partners) < r.m.slots(); i++ {
+		x := id.FromUint128(3, uint64(i+1))
+		if r.m.home(x) == 0 {
+			continue
+		}
+		r.m.Receive(id.Ref{ID: x, Addr: "v"}, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000})
+	}
+	full := len(r.m.partners)
+	r.m.partners[0].subs = 1 << r.m.home(r.m.partners[0].ref.ID) // the audience has subscribed
+	r.m.pushing = r.m.e.Now() - 3*r.m.cfg.Tick
+	r.h.take()
+	home0 := func(k uint64) id.Ref {
+		for ; ; k++ {
+			if x := id.FromUint128(5, k); r.m.home(x) == 0 {
+				return id.Ref{ID: x, Addr: "f"}
+			}
+		}
+	}
+	a := home0(1)
+	_, lo := a.ID.Uint128()
+	r.m.Receive(a, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000})
+	byes := 0
+	for _, s := range r.h.take() {
+		if _, ok := s.m.(*Bye); ok {
+			byes++
+		}
+	}
+	if r.m.partner(a.ID) == nil || len(r.m.partners) != full || byes != 1 {
+		t.Fatalf("forwarder of the missing substream: taken %v, %d partners (was %d), %d byes; want taken in place of one",
+			r.m.partner(a.ID) != nil, len(r.m.partners), full, byes)
+	}
+	b := home0(lo + 1)
+	r.m.Receive(b, &Hello{Channel: r.h.ch.ID(), Upload: 2_000_000})
+	if r.m.partner(b.ID) != nil {
+		t.Fatal("a second forwarder of the substream was taken too")
+	}
+}
