@@ -127,14 +127,6 @@ func (r *rig) requests() map[string][]uint64 {
 
 // keep puts chunk seq in the node's window without telling or pushing
 // it to anyone.
-func (r *rig) keep(seq uint64) {
-	c := r.h.chunk(seq)
-	if r.m.dur == 0 {
-		r.m.dur = time.Duration(c.Duration)
-		r.m.t0 = time.Duration(c.Time) - time.Duration(c.Seq)*r.m.dur
-	}
-	r.m.held.Set(seq)
-	r.m.store[seq%uint64(len(r.m.store))] = c
-}
+func (r *rig) keep(seq uint64) { r.m.keep(r.h.chunk(seq)) }
 
 func noPush(c *Config) *Config { c.Substreams = 0; return c }

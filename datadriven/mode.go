@@ -263,14 +263,9 @@ func (m *Mode) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 // hold keeps an accepted (or published) chunk for serving and tells the
 // partners that lack it.
 func (m *Mode) hold(c *chunk.Chunk, from id.Ref) {
-	if m.dur == 0 && c.Duration > 0 {
-		m.dur = time.Duration(c.Duration)
-		m.t0 = time.Duration(c.Time) - time.Duration(c.Seq)*m.dur
-	}
-	if !m.held.Set(c.Seq) {
+	if !m.keep(c) {
 		return
 	}
-	m.store[c.Seq%uint64(len(m.store))] = c
 	if !m.serves() {
 		return
 	}
@@ -286,6 +281,20 @@ func (m *Mode) hold(c *chunk.Chunk, from id.Ref) {
 		m.send(p, have)
 	}
 	m.pump()
+}
+
+// keep puts c in the window (the first chunk fixes the stream's clock)
+// and reports whether it was new.
+func (m *Mode) keep(c *chunk.Chunk) bool {
+	if m.dur == 0 && c.Duration > 0 {
+		m.dur = time.Duration(c.Duration)
+		m.t0 = time.Duration(c.Time) - time.Duration(c.Seq)*m.dur
+	}
+	if !m.held.Set(c.Seq) {
+		return false
+	}
+	m.store[c.Seq%uint64(len(m.store))] = c
+	return true
 }
 
 // serve sends a held chunk to a partner and counts it against this

@@ -37,6 +37,7 @@ type partner struct {
 	parent     uint16        // substreams it pushes to us
 	depth      [16]uint8     // its push depth per substream, as last told
 	next       uint64        // its playout point plus one, as last told (0: unknown)
+	gone       bool          // dropped (see drop): queued chunks for it are not sent
 	nextAt     time.Duration // when it told
 }
 
@@ -345,6 +346,7 @@ func (m *Mode) trim() {
 // drop ends a partnership; its outstanding requests go elsewhere. shun
 // keeps the node away for that long.
 func (m *Mode) drop(p *partner, shun time.Duration) {
+	p.gone = true
 	for i, q := range m.partners {
 		if q == p {
 			m.partners = append(m.partners[:i], m.partners[i+1:]...)

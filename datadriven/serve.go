@@ -148,7 +148,7 @@ func (m *Mode) next() (pending, bool) {
 // the child in its substream and lacks the chunk), and the partner's
 // player has not passed the chunk (counted in Passed).
 func (m *Mode) live(q pending) bool {
-	if m.stored(q.seq) == nil || m.partner(q.p.ref.ID) != q.p {
+	if q.p.gone || m.stored(q.seq) == nil {
 		return false
 	}
 	if q.push && (q.p.subs&m.bit(q.seq) == 0 || q.p.m.Has(q.seq)) {

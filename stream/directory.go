@@ -45,7 +45,7 @@ func (n *Node) LeafSetChanged(node id.Ref, joined bool) {
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Cmp(keys[j]) < 0 })
 	for _, chID := range keys {
 		e := n.dir[chID]
-		if n.e.Now()-e.at >= n.dirLive() {
+		if !n.fresh(e) {
 			continue // lapsed: its source stopped renewing it
 		}
 		if id.Closer(chID, node.ID, n.e.Self().ID) || n.isNearest(chID, node.ID) {
@@ -140,14 +140,16 @@ func (n *Node) hold(f *Find) {
 // renewal.
 func (n *Node) dirLive() time.Duration { return 3 * n.cfg.AnnouncePeriod }
 
+// fresh reports whether e was renewed within dirLive.
+func (n *Node) fresh(e *dirEntry) bool { return n.e.Now()-e.at < n.dirLive() }
+
 // dirRoom reports whether the directory may take one more channel: when
 // it holds maxDirectory, entries lapsed (not renewed within dirLive) are
 // dropped first (sweep.Room), so that channels long ended do not keep new
 // ones out on a long-running node.
 func (n *Node) dirRoom() bool {
-	now := n.e.Now()
-	return sweep.Room(n.dir, maxDirectory, now, &n.swept, func(e *dirEntry) (*dirEntry, bool) {
-		return e, now-e.at < n.dirLive()
+	return sweep.Room(n.dir, maxDirectory, n.e.Now(), &n.swept, func(e *dirEntry) (*dirEntry, bool) {
+		return e, n.fresh(e)
 	})
 }
 
@@ -179,7 +181,7 @@ func (n *Node) answer(f *Find) bool {
 		return false
 	}
 	var found Found
-	if e, ok := n.dir[f.Channel]; ok && n.e.Now()-e.at < n.dirLive() {
+	if e, ok := n.dir[f.Channel]; ok && n.fresh(e) {
 		found = Found{Meta: e.meta, Source: e.src}
 	} else if f.Channel == n.ch.ID() && n.meta != nil {
 		found = Found{Meta: *n.meta, Source: n.src}
