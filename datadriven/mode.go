@@ -77,6 +77,7 @@ type Mode struct {
 	held      *BufferMap
 	store     []*chunk.Chunk // ring of held chunks, index seq mod Window
 	partners  []*partner
+	pids      []id.ID                 // partners' IDs, in step with partners: partner searches them without touching each partner
 	hellos    map[id.ID]time.Duration // hellos unanswered: when each left
 	refusals  int                     // refusals sent this tick (the source's budget)
 	lapsed    map[id.ID]time.Duration // hellos that timed out: until when an answer is still taken

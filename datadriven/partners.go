@@ -49,9 +49,9 @@ func (m *Mode) partnerServes(p *partner) bool {
 
 // partner returns the partner with ID x, or nil.
 func (m *Mode) partner(x id.ID) *partner {
-	for _, p := range m.partners {
-		if p.ref.ID == x {
-			return p
+	for i, y := range m.pids {
+		if y == x {
+			return m.partners[i]
 		}
 	}
 	return nil
@@ -123,6 +123,7 @@ func (m *Mode) add(r id.Ref, upload int64, w WireMap, depths []byte) *partner {
 		m.setDepths(p, depths)
 	}
 	m.partners = append(m.partners, p)
+	m.pids = append(m.pids, p.ref.ID)
 	m.g.Add(r)
 	return p
 }
@@ -350,6 +351,7 @@ func (m *Mode) drop(p *partner, shun time.Duration) {
 	for i, q := range m.partners {
 		if q == p {
 			m.partners = append(m.partners[:i], m.partners[i+1:]...)
+			m.pids = append(m.pids[:i], m.pids[i+1:]...)
 			break
 		}
 	}

@@ -34,6 +34,7 @@ type Network struct {
 	seq   uint64
 	q     queue
 	nodes []*Node
+	refs  []id.Ref // the nodes' refs, by index: a message's sender without a visit to it
 	rng   *rand.Rand
 	log   *slog.Logger
 	scale float64
@@ -139,6 +140,7 @@ func (n *Network) Add(spec NodeSpec, build func(e env.Env) env.Handler) *Node {
 	}
 	node.rng = rand.New(rand.NewPCG(n.rng.Uint64(), uint64(idx)))
 	n.nodes = append(n.nodes, node)
+	n.refs = append(n.refs, node.ref)
 	node.handler = build(node)
 	return node
 }
@@ -203,7 +205,7 @@ func (n *Network) step() {
 		if e.msg != nil {
 			n.stats.Delivered++
 			node.MsgsRecv++
-			node.handler.Receive(n.nodes[e.from].ref, e.msg)
+			node.handler.Receive(n.refs[e.from], e.msg)
 			return
 		}
 	}

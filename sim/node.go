@@ -14,21 +14,23 @@ import (
 // Node is one simulated node. It implements env.Env for its protocol cores
 // and env.Loop for drivers.
 type Node struct {
-	net        *Network
-	idx        int32
-	key        ed25519.PrivateKey
-	ref        id.Ref
-	handler    env.Handler
-	rng        *rand.Rand
-	x, y       float64
-	upload     int64
-	uplinkFree time.Duration
+	// What every event and message touches comes first, in one cache line.
 	alive      bool
-	born, died time.Duration
+	idx        int32
+	handler    env.Handler
+	x, y       float64
+	uplinkFree time.Duration
+	upload     int64
 
 	// Counters of what this node sent and received.
-	MsgsSent, MsgsRecv uint64
+	MsgsRecv, MsgsSent uint64
 	BytesSent          uint64
+
+	ref        id.Ref
+	net        *Network
+	rng        *rand.Rand
+	key        ed25519.PrivateKey
+	born, died time.Duration
 }
 
 var (
