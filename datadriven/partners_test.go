@@ -230,9 +230,10 @@ func TestConfigValidate(t *testing.T) {
 // TestSourceMakesRoomForMissingForwarder: a full source that has pushed
 // for a while and whose partners include no forwarder of a substream
 // takes a node that would forward it, in place of a partner it pushes
-// nothing to; once one is there, the next is turned down. (At 10,000 viewers tuning in, the source's partners
-// happened to include none at home in one substream, and every viewer
-// missed a quarter of the chunks for 14 s.)
+// nothing to; once one is there, the next is turned down. (At 10,000
+// viewers tuning in, the source's partners happened to include none at
+// home in one substream, and every viewer missed a quarter of the chunks
+// for 14 s.)
 func TestSourceMakesRoomForMissingForwarder(t *testing.T) {
 	r := newRig(t, DefaultConfig(), 0)
 	r.m.source = true

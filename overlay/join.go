@@ -14,7 +14,9 @@ type joinState struct {
 	attempt  int
 	cands    []id.Ref
 	timer    env.Timer
-	stall    env.Timer // restarts an attempt that has heard nothing for joinStall
+	stall    env.Timer     // restarts an attempt that has heard nothing for joinStall
+	heard    time.Duration // when the attempt last heard something (joinProgress)
+	late     time.Duration // the stall wait extended once to this, the loop having run late (0: not)
 	finished bool
 }
 
@@ -24,34 +26,47 @@ type joinState struct {
 // JoinTimeout, and a viewer that lost two joined the overlay 20 s late.
 func (n *Node) joinStall() time.Duration { return 3 * n.cfg.HopTimeout }
 
-// joinProgress notes that attempt nonce heard something: its stall timer
-// starts again. The timer does not restart an attempt when it fires late
-// because this node's own event loop ran late (see overdue).
+// joinProgress notes that attempt nonce heard something: the attempt's
+// stall wait counts from now. One timer serves the whole join: when it
+// comes due before the wait has run out since the last sign of progress,
+// it waits for the rest. It does not restart an attempt when it fires
+// late because this node's own event loop ran late (see overdue).
 func (n *Node) joinProgress(nonce uint64) {
 	j := n.join
 	if j == nil || j.nonce != nonce || j.finished {
 		return
 	}
-	if j.stall != nil {
-		j.stall.Stop()
+	j.heard, j.late = n.e.Now(), 0
+	if j.stall == nil {
+		j.stall = n.after(n.joinStall(), func() { n.stallDue(j) })
+	}
+}
+
+// stallDue runs when join j's stall timer fires: it waits on if j heard
+// something since, and starts the attempt again if it has not.
+func (n *Node) stallDue(j *joinState) {
+	j.stall = nil
+	if n.join != j || j.finished {
+		return
 	}
 	wait := n.joinStall()
-	due := n.e.Now() + wait
-	late := false
-	var fire func()
-	fire = func() {
-		if n.join != j || j.nonce != nonce || j.finished {
-			return
-		}
-		if !late && n.overdue(due, wait) {
-			late, due = true, n.e.Now()+wait
-			j.stall = n.after(wait, fire)
-			return
-		}
-		n.stats.JoinStalls++
-		n.startJoin()
+	due := j.heard + wait
+	if j.late > 0 {
+		due = j.late
 	}
-	j.stall = n.after(wait, fire)
+	now := n.e.Now()
+	if now < due {
+		j.stall = n.after(due-now, func() { n.stallDue(j) })
+		return
+	}
+	if j.late == 0 && n.overdue(due, wait) {
+		// We were too busy to hear an answer in time: wait once more.
+		j.late = now + wait
+		j.stall = n.after(wait, func() { n.stallDue(j) })
+		return
+	}
+	n.stats.JoinStalls++
+	n.startJoin()
 }
 
 // Join enters the overlay that boot belongs to. With PNS it first looks for
