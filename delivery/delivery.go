@@ -131,6 +131,16 @@ type Starter interface {
 	StartFrom() (from uint64, ok bool)
 }
 
+// Relayer is implemented by modes whose routed messages may end at a node
+// that does not watch the channel: the node responsible for a tree's
+// group ID is the tree's root whether or not it watches (Scribe: every
+// overlay node runs it). Relay starts the mode as a forwarder only, to
+// serve what is routed to it without joining as a member; Start may
+// follow when the node starts watching.
+type Relayer interface {
+	Relay()
+}
+
 // Summarizer is implemented by modes whose lab figures need every node's
 // view (tree depth, partner counts, request rates). The lab gathers each
 // viewer's Stats on its own event loop and hands them to the source's

@@ -33,7 +33,11 @@ type ModeResult struct {
 	ChunksMissed  uint64  `json:"chunks_missed"`
 	ForgedDropped uint64  `json:"forged_dropped"`
 	NeverStarted  int     `json:"never_started"`
-	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	// Relays counts the viewers that took their mode up as forwarders
+	// before they watched, because the overlay routed its messages to
+	// them (a stripe's or tree's root; stream.Node relays).
+	Relays    int     `json:"relays"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
 	// ChunkMs is the chunk duration the mode ran with: the scenario's, or
 	// the mode's own preference when the scenario leaves it to the mode.
 	ChunkMs float64 `json:"chunk_ms"`

@@ -316,6 +316,9 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		viewerBytes += float64(qs.BytesSent) * 8
 		viewerCap += float64(p.upload) * until.Sub(p.born).Seconds()
 		res.ForgedDropped += ss.Forged
+		if ss.RelayStarts > 0 {
+			res.Relays++
+		}
 		if !s.ok || s.Played+s.Missed == 0 {
 			if s.ok && until.Sub(p.watch) >= judgeAfter(sc) {
 				samples = append(samples, viewerSample{upload: p.upload, mode: modeStats}) // never got the stream

@@ -212,6 +212,9 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 		s := pl.Stats()
 		payloadDelivered += s.PayloadBytes
 		res.ForgedDropped += p.st.StreamStats().Forged
+		if p.st.StreamStats().RelayStarts > 0 {
+			res.Relays++
+		}
 		until := end
 		if !p.node.Alive() {
 			until = p.node.Died()

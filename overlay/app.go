@@ -40,6 +40,16 @@ func (n *Node) Register(proto string, app Application) {
 	n.apps[proto] = app
 }
 
+// SetFallback sets the application that gets the routed messages
+// delivered here whose protocol no registered application claims (nil:
+// they are dropped and counted as bad input). It sees Deliver only, never
+// Forward, and may register the protocol's application and hand the
+// message on to it (App).
+func (n *Node) SetFallback(app Application) { n.fallback = app }
+
+// App returns the application registered for proto, or nil.
+func (n *Node) App(proto string) Application { return n.apps[proto] }
+
 // appList returns the applications in registration order.
 func (n *Node) appList() []Application {
 	out := make([]Application, 0, len(n.appOrder))

@@ -18,6 +18,7 @@ type Node struct {
 	table    *Table
 	apps     map[string]Application
 	appOrder []string
+	fallback Application // gets routed messages no app claims (SetFallback)
 	stats    Stats
 
 	joined  bool

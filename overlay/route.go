@@ -278,6 +278,9 @@ func (n *Node) deliver(r *Route, prev id.Ref) {
 	n.seen.put(key, struct{}{})
 	app := n.apps[wire.Proto(r.Payload.M)]
 	if app == nil {
+		app = n.fallback
+	}
+	if app == nil {
 		n.stats.BadInput++
 		return
 	}

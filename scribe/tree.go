@@ -200,6 +200,24 @@ func (t *Tree) Start() {
 		t.sc.Start()
 		return
 	}
+	t.serve()
+	// The first join goes to the source, which hands it down to the
+	// highest node with room: the tree fills from the top, so it stays
+	// shallow and the source's upload is used before viewers' (a join
+	// routed towards the group ID stops at the first member on its way).
+	t.sc.JoinAt(t.group, t.h.Source())
+	t.relay.Start()
+}
+
+// Relay implements delivery.Relayer: a node that does not watch (yet)
+// serves the joins routed to it as the group's root without joining.
+func (t *Tree) Relay() {
+	t.serve()
+	t.relay.Start()
+}
+
+// serve sets a viewer up to take children.
+func (t *Tree) serve() {
 	t.cap = min(Capacity(t.h.Upload(), t.h.Rate(), 0), t.cfg.MaxChildren)
 	t.full = float64(t.h.Upload()) * t.cfg.Load / (float64(t.h.Rate()) * t.cfg.Overhead)
 	if t.h.Upload() <= 0 || t.h.Rate() <= 0 {
@@ -208,12 +226,6 @@ func (t *Tree) Start() {
 	}
 	t.sc.SetFeeder(t.h.Source())
 	t.sc.Start()
-	// The first join goes to the source, which hands it down to the
-	// highest node with room: the tree fills from the top, so it stays
-	// shallow and the source's upload is used before viewers' (a join
-	// routed towards the group ID stops at the first member on its way).
-	t.sc.JoinAt(t.group, t.h.Source())
-	t.relay.Start()
 }
 
 // skip leaves copy seq for a child (of n) to peers when the node's children

@@ -107,15 +107,9 @@ func (f *Forest) Start() {
 		f.sc.Start()
 		return
 	}
-	f.cap = min(OutCapacity(up, f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead), f.cfg.MaxChildren)
-	if up <= 0 {
-		f.cap = k // unknown upload: one copy of the stream
-	}
+	f.serve()
 	f.joined = f.h.Env().Now()
 	f.first = make([]uint64, k)
-	f.sc.SetFeeder(f.h.Source())
-	f.sc.SetSpareTree(f.spare)
-	f.sc.Start()
 	for _, s := range f.stripes {
 		f.sc.Join(s)
 	}
@@ -123,6 +117,27 @@ func (f *Forest) Start() {
 		f.sc.Join(f.spare)
 	}
 	f.relay.Start()
+}
+
+// Relay implements delivery.Relayer: a node that does not watch (yet)
+// serves the stripes whose joins are routed to it, as their root, without
+// joining any.
+func (f *Forest) Relay() {
+	f.serve()
+	f.relay.Start()
+}
+
+// serve sets a viewer up to take children.
+func (f *Forest) serve() {
+	k := len(f.stripes)
+	up := delivery.Usable(f.h)
+	f.cap = min(OutCapacity(up, f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead), f.cfg.MaxChildren)
+	if up <= 0 {
+		f.cap = k // unknown upload: one copy of the stream
+	}
+	f.sc.SetFeeder(f.h.Source())
+	f.sc.SetSpareTree(f.spare)
+	f.sc.Start()
 }
 
 // Receive implements env.Handler.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/almcast/alm/id"
+	"github.com/almcast/alm/internal/simworld"
 	"github.com/almcast/alm/scribe"
 	"github.com/almcast/alm/sim"
 	"github.com/almcast/alm/source"
@@ -108,11 +109,89 @@ func TestForestStripesAndCaps(t *testing.T) {
 
 // TestForestRootsNotWatching leaves the nodes responsible for the stripe
 // IDs and the spare-capacity group out of the audience: in the overlay
-// but never running the mode, they drop the joins delivered to them. The
+// but not watching. Each takes the forest up as a forwarder when the first
+// join is routed to it (stream.Node relays) and roots its stripe, playing
+// nothing itself: every stripe reaches every viewer. With relaying off
+// (stream.Config.NoRelay) the joins delivered there are dropped; the
 // joiners' next joins say so (Join.Near) and a neighbour of the missing
-// root stands in for it, so every stripe forms.
+// root stands in for it, but routes that go straight to the missing root
+// (in a small overlay, most of them) meet no stand-in.
 func TestForestRootsNotWatching(t *testing.T) {
-	w := newWorld(t, splitstream.Name, 4, 64, 0, func(int) int64 { return 2 * rate })
+	for _, c := range []struct {
+		name    string
+		noRelay bool
+	}{{"relay", false}, {"no relay", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			w := simworld.New(t, simworld.Options{Mode: splitstream.Name, Seed: 4, Viewers: 64,
+				Upload: func(int) int64 { return 2 * rate }, Chunk: 50 * time.Millisecond, Stagger: true, NoRelay: c.noRelay})
+			absent := rootsAway(t, w)
+			var err error
+			w.Nodes[0].Do(func() {
+				if err = w.Sts[0].Broadcast(source.TestSDP("127.0.0.1", 5004, source.TestClock(rate)), rate); err == nil {
+					w.TS, err = source.NewTestStream(w.Nodes[0], rate, w.Sts[0].Add)
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i < len(w.Nodes); i++ {
+				if !absent[i] {
+					w.Nodes[i].Do(w.Sts[i].Watch)
+				}
+			}
+			w.NW.RunFor(15 * time.Second)
+			least := 1.0
+			for s, g := range forestOf(w, 1).Stripes() {
+				n, in := 0, 0
+				for i := 1; i < len(w.Nodes); i++ {
+					if absent[i] {
+						continue
+					}
+					n++
+					if forestOf(w, i).Scribe().Depth(g) > 0 {
+						in++
+					}
+				}
+				t.Logf("stripe %d reaches %d of %d viewers", s, in, n)
+				least = min(least, float64(in)/float64(n))
+			}
+			relays := 0
+			for i := range absent {
+				st := w.Sts[i].StreamStats()
+				if st.RelayStarts > 0 {
+					relays++
+				}
+				if p := w.Sts[i].Player().Stats(); p.Started != 0 || p.Played != 0 {
+					t.Errorf("node %d, not watching, played %d chunks", i, p.Played)
+				}
+			}
+			t.Logf("%d roots out of the audience, %d relayed", len(absent), relays)
+			switch {
+			case !c.noRelay && (least < 1 || relays == 0):
+				t.Errorf("relaying: a stripe reaches %.2f of the viewers, %d roots relayed", least, relays)
+			case c.noRelay && (least < 1.0/3 || relays > 0):
+				t.Errorf("stand-ins only: a stripe reaches %.2f of the viewers, %d roots relayed", least, relays)
+			case c.noRelay && least == 1:
+				t.Error("every stripe formed without relaying: the test shows nothing")
+			}
+			// A root that relayed and then tunes in plays like any viewer.
+			for i := range absent {
+				w.Nodes[i].Do(w.Sts[i].Watch)
+			}
+			w.NW.RunFor(10 * time.Second)
+			for i := range absent {
+				p := w.Sts[i].Player().Stats()
+				if p.Played < 100 || p.Missed > p.Played/50 {
+					t.Errorf("root %d tuned in late: played %d, missed %d", i, p.Played, p.Missed)
+				}
+			}
+		})
+	}
+}
+
+// rootsAway returns the nodes, other than the source, responsible for the
+// stripe IDs and the spare-capacity group.
+func rootsAway(t *testing.T, w *world) map[int]bool {
 	ch := w.Ch.ID()
 	keys := []id.ID{splitstream.SpareID(ch)}
 	for s := 0; s < splitstream.DefaultConfig().Stripes; s++ {
@@ -133,41 +212,7 @@ func TestForestRootsNotWatching(t *testing.T) {
 	if len(absent) == 0 {
 		t.Fatal("the source is every root: the test shows nothing")
 	}
-	var err error
-	w.Nodes[0].Do(func() {
-		if err = w.Sts[0].Broadcast(source.TestSDP("127.0.0.1", 5004, source.TestClock(rate)), rate); err == nil {
-			w.TS, err = source.NewTestStream(w.Nodes[0], rate, w.Sts[0].Add)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i < len(w.Nodes); i++ {
-		if !absent[i] {
-			w.Nodes[i].Do(w.Sts[i].Watch)
-		}
-	}
-	w.NW.RunFor(15 * time.Second)
-	// Without stand-ins a stripe whose root is away never forms. Routes
-	// that go straight to the missing root (in a small overlay, most of
-	// them) meet no stand-in, so only most viewers are reached.
-	for s, g := range forestOf(w, 1).Stripes() {
-		n, in := 0, 0
-		for i := 1; i < len(w.Nodes); i++ {
-			if absent[i] {
-				continue
-			}
-			n++
-			if forestOf(w, i).Scribe().Depth(g) > 0 {
-				in++
-			}
-		}
-		t.Logf("stripe %d reaches %d of %d viewers", s, in, n)
-		if in < n/3 {
-			t.Errorf("stripe %d reaches %d of %d viewers", s, in, n)
-		}
-	}
-	t.Logf("%d roots out of the audience", len(absent))
+	return absent
 }
 
 // TestForestGrandparentRejoin kills a forwarder below a stripe's root

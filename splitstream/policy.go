@@ -121,7 +121,13 @@ func (f *Forest) homeOf(r id.Ref) int { return r.ID.Digit(0) % len(f.stripes) }
 // search places it again). The full source gives a stripe under its share
 // a slot held by a leaf of a stripe over its share. Non-forwarders thus
 // sink to the bottom of each tree and forwarders rise to the top.
-// Otherwise the newcomer is pushed down.
+// Otherwise the newcomer is pushed down. A viewer evicts only in its home
+// stripe, or in a stripe it roots (right below the source): the node
+// nearest a stripe ID may belong to another stripe, and a root that took
+// other stripes' leaves before the stripe's own forwarders came could
+// only hand later joiners on to leaves that take none (96 viewers tuning
+// in together, seed 10: 11 viewers interior in two stripes, after
+// orphans' spare-capacity searches; with roots evicting, 1).
 func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 	s := f.stripeOf(g)
 	if s >= 0 && s == f.home && !f.h.IsSource() && f.homeOf(child) != s && !f.interiorOnlyIn(s) {
@@ -150,7 +156,9 @@ func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 			}
 		}
 	}
-	if !f.h.IsSource() && s != f.home {
+	if !f.h.IsSource() && s != f.home && f.sc.Depth(g) != 1 {
+		// Not the node's home stripe, and the node is not the stripe's
+		// root (right below the source): it pushes the newcomer down.
 		return id.ID{}, id.Ref{}, false
 	}
 	kids := f.sc.Children(g)

@@ -48,6 +48,11 @@ type Config struct {
 	Upload int64
 	// Rate is the stream's nominal rate in bit/s (0: unknown).
 	Rate int64
+	// NoRelay keeps a node that does not watch from taking up the
+	// channel's mode to serve what the overlay routes to it (as a
+	// stripe's or tree's root, see relayFor): such messages are dropped.
+	// Default false.
+	NoRelay bool
 }
 
 // DefaultConfig returns the documented defaults.

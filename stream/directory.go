@@ -87,6 +87,8 @@ func (n *Node) Deliver(m *overlay.Msg) {
 			n.hold(p)
 			n.askReplicas(p)
 		}
+	default:
+		n.relayFor(m) // the overlay's fallback: a protocol nobody here runs
 	}
 }
 

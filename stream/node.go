@@ -34,6 +34,12 @@ type Stats struct {
 	BadFinds uint64
 	// PayloadSent counts the media bytes in chunks this node sent.
 	PayloadSent uint64
+	// Unclaimed counts routed messages delivered here for a protocol
+	// the node does not run and could not take up (see relayFor).
+	Unclaimed uint64
+	// RelayStarts counts the times the node took up its mode as a
+	// forwarder only, before watching.
+	RelayStarts uint64
 }
 
 type dirEntry struct {
@@ -66,6 +72,12 @@ type Node struct {
 	stats  Stats
 	stops  []func()
 	active bool
+	// relaying is set while a node that does not watch takes up the
+	// mode to serve what is routed to it; pending holds those messages
+	// until the mode runs.
+	relaying bool
+	pending  []*overlay.Msg
+	serving  bool // the mode was started (Start, or Relay)
 
 	// OnMeta, when set, is called once when a viewer learns the
 	// channel's metadata (to set up its output).
@@ -133,6 +145,7 @@ func (n *Node) Attach(mux *env.Mux) {
 		mux.Handle(n.mode.Proto(), n.mode)
 	}
 	n.ov.Register(Proto, n)
+	n.ov.SetFallback(n)
 }
 
 // Gossip returns the node's membership protocol (modes that find peers
@@ -181,6 +194,7 @@ func (n *Node) Broadcast(sdp string, rate int64) error {
 	m.Sign(n.key)
 	n.meta = m
 	n.active = true
+	n.serving = true
 	n.announce()
 	n.stops = append(n.stops, env.Every(n.e, n.cfg.AnnouncePeriod, 0.1, n.announce))
 	n.mode.Start()
@@ -211,11 +225,15 @@ func (n *Node) Watch() {
 	}
 	n.active = true
 	n.player.Join()
+	if n.meta != nil {
+		n.begin() // found already while relaying
+		return
+	}
 	n.find()
 }
 
 func (n *Node) find() {
-	if n.meta != nil || !n.active {
+	if n.meta != nil || !(n.active || n.relaying) {
 		return
 	}
 	if !n.ov.Joined() {
@@ -265,6 +283,8 @@ const askNearby = 2
 // Stop ends the node's streaming at once.
 func (n *Node) Stop() {
 	n.active = false
+	n.relaying = false
+	n.pending = nil
 	for _, s := range n.stops {
 		s()
 	}
@@ -320,7 +340,7 @@ func (n *Node) onDirectFind(from id.Ref, f *Find) {
 }
 
 func (n *Node) onFound(m *Found) {
-	if n.meta != nil || !n.active || n.key != nil || m.Source.IsZero() {
+	if n.meta != nil || !(n.active || n.relaying) || n.key != nil || m.Source.IsZero() {
 		return
 	}
 	if err := m.Meta.Verify(n.ch); err != nil {
@@ -338,10 +358,25 @@ func (n *Node) onFound(m *Found) {
 			n.mux.Handle(mode.Proto(), mode)
 		}
 	}
+	meta := m.Meta
+	n.meta = &meta
+	n.src = m.Source
+	if n.OnMeta != nil {
+		n.OnMeta(n.meta)
+	}
+	if !n.active {
+		n.relay()
+		return
+	}
+	n.begin()
+}
+
+// begin starts a viewer's player and mode once the channel is known.
+func (n *Node) begin() {
 	if n.player != nil {
 		name := n.cfg.Mode
 		if name == "" {
-			name = m.Meta.Mode
+			name = n.meta.Mode
 		}
 		size := n.ov.LeafSet().Size()
 		n.player.SetTargetLag(delivery.LagFor(name, n.cfg.TargetLag, size))
@@ -351,12 +386,7 @@ func (n *Node) onFound(m *Found) {
 			n.player.SetGate(s.StartFrom)
 		}
 	}
-	meta := m.Meta
-	n.meta = &meta
-	n.src = m.Source
-	if n.OnMeta != nil {
-		n.OnMeta(n.meta)
-	}
+	n.serving = true
 	n.mode.Start()
 }
 
@@ -460,7 +490,7 @@ func (n *Node) Accept(from id.Ref, c *chunk.Chunk) bool {
 		n.stats.Forged++
 		return false
 	}
-	if n.player != nil && !n.player.Offer(c) && c.Seq < n.player.Next() {
+	if n.player != nil && n.active && !n.player.Offer(c) && c.Seq < n.player.Next() {
 		// Too late to play, but still worth keeping for peers.
 		n.stats.Stale++
 	}

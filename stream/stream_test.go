@@ -339,3 +339,37 @@ func TestChunksAfterLongOutageTaken(t *testing.T) {
 		t.Fatalf("played %d chunks after the outage's, want the 1 taken", got-played)
 	}
 }
+
+// TestRelayBoundedAndCounted floods a viewer that does not watch with
+// routed messages of a protocol it does not run, as the overlay's
+// fallback hands them over. It looks the channel up once to take the mode
+// up as a forwarder; the direct mode cannot relay, so every message is
+// dropped and counted, those beyond maxPending at once. Nothing plays
+// until the viewer watches, and then it plays.
+func TestRelayBoundedAndCounted(t *testing.T) {
+	w := buildQuiet(t, 8)
+	w.broadcast(t)
+	for i := 1; i < len(w.viewers); i++ {
+		w.nw.Nodes()[i+1].Do(w.viewers[i].Watch)
+	}
+	v, node := w.viewers[0], w.nw.Nodes()[1]
+	const flood = 300
+	node.Do(func() {
+		for i := 0; i < flood; i++ {
+			v.Deliver(&overlay.Msg{Key: w.ch.ID(), Origin: w.srcNode.Self(), Payload: &overlay.Lookup{}})
+		}
+	})
+	w.nw.RunFor(3 * time.Second)
+	st := v.StreamStats()
+	if st.RelayStarts != 1 || st.Unclaimed != flood || v.Meta() == nil {
+		t.Fatalf("relay starts %d, unclaimed %d of %d, meta %v", st.RelayStarts, st.Unclaimed, flood, v.Meta() != nil)
+	}
+	if w.outs[0].played != 0 || v.Player().Stats().Started != 0 {
+		t.Fatalf("a node that does not watch played %d chunks", w.outs[0].played)
+	}
+	node.Do(v.Watch)
+	w.nw.RunFor(5 * time.Second)
+	if w.outs[0].played < 10 || w.outs[0].wrong != 0 {
+		t.Fatalf("after watching: played %d, wrong %d", w.outs[0].played, w.outs[0].wrong)
+	}
+}

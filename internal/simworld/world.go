@@ -33,6 +33,8 @@ type Options struct {
 	// Latency is the mean one-way latency (0: the simulator's default,
 	// 50ms).
 	Latency time.Duration
+	// NoRelay sets stream.Config.NoRelay on every node.
+	NoRelay bool
 }
 
 // World is a source (index 0) and viewers over one overlay.
@@ -71,6 +73,7 @@ func New(t *testing.T, o Options) *World {
 	w.Cfg.Mode = o.Mode
 	w.Cfg.Rate = Rate
 	w.Cfg.Player.StartupDelay = time.Second
+	w.Cfg.NoRelay = o.NoRelay
 	if o.Chunk > 0 {
 		w.Cfg.Chunker.Duration = o.Chunk
 	}
