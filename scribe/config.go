@@ -121,6 +121,13 @@ type Config struct {
 	// capacity never displace each other. Not at a top whose children
 	// follow RootKeepsTop. Default false; the tree turns it on.
 	ByCapacity bool
+	// NamedJoinTimeout, when positive, is how long a join sent to a
+	// named node (the grandparent or a former sibling, after a parent
+	// loss or a drop) waits, in place of JoinTimeout: the grandparent
+	// frees the lost parent's slot only once that parent has been silent
+	// for ParentTimeout, and an orphan that gives up sooner goes on by
+	// the route and may sink. Default 0.
+	NamedJoinTimeout time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
@@ -142,7 +149,7 @@ func DefaultConfig() Config {
 // Validate reports the first field out of range.
 func (c Config) Validate() error {
 	switch {
-	case c.BeatPeriod <= 0 || c.RefreshPeriod <= 0 || c.JoinTimeout <= 0:
+	case c.BeatPeriod <= 0 || c.RefreshPeriod <= 0 || c.JoinTimeout <= 0 || c.NamedJoinTimeout < 0:
 		return errors.New("scribe: periods must be positive")
 	case c.ParentTimeout <= c.BeatPeriod:
 		return errors.New("scribe: parent timeout must exceed the beat period")

@@ -18,8 +18,12 @@ func (s *Scribe) tryJoin(g *group) {
 	g.attempt++
 	g.answered = false
 	s.stats.JoinsSent++
+	wait := s.cfg.JoinTimeout
 	switch {
 	case len(g.try) > 0:
+		if s.cfg.NamedJoinTimeout > 0 {
+			wait = s.cfg.NamedJoinTimeout
+		}
 		to := g.try[0]
 		g.try = g.try[1:]
 		// A join to the grandparent may be handed up (it is a join from
@@ -46,7 +50,7 @@ func (s *Scribe) tryJoin(g *group) {
 		s.stats.RoutedJoins++
 		s.ov.Route(g.id, &Join{Group: g.id, Joiner: s.self, Spare: s.ownSpare(g.id), Near: g.silent > 0, Kids: g.kids()})
 	}
-	s.armJoin(g, s.cfg.JoinTimeout)
+	s.armJoin(g, wait)
 }
 
 // armJoin (re)starts g's join timer.
