@@ -128,6 +128,12 @@ type Config struct {
 	// for ParentTimeout, and an orphan that gives up sooner goes on by
 	// the route and may sink. Default 0.
 	NamedJoinTimeout time.Duration
+	// JoinBackoff doubles the wait of each join attempt that follows an
+	// unanswered one, up to four times JoinTimeout: where joins are slow
+	// to answer rather than lost (long hand-down chains while a crowd
+	// tunes in), asking again soon only adds load. Default false; the
+	// forest turns it on.
+	JoinBackoff bool
 }
 
 // DefaultConfig returns the documented defaults.

@@ -19,6 +19,9 @@ func (s *Scribe) tryJoin(g *group) {
 	g.answered = false
 	s.stats.JoinsSent++
 	wait := s.cfg.JoinTimeout
+	if s.cfg.JoinBackoff {
+		wait <<= min(g.silent, 2)
+	}
 	switch {
 	case len(g.try) > 0:
 		if s.cfg.NamedJoinTimeout > 0 {
