@@ -94,8 +94,8 @@ func (f *Forest) Proto() string { return scribe.Proto }
 // Start implements delivery.Mode.
 func (f *Forest) Start() {
 	k := len(f.stripes)
-	up := delivery.Usable(f.h)
 	if f.h.IsSource() {
+		up := delivery.Usable(f.h)
 		f.cap = OutCapacity(up, f.h.Rate(), k, f.cfg.Headroom, f.cfg.Overhead)
 		if up <= 0 {
 			f.cap = k * 4
