@@ -72,12 +72,9 @@ type Node struct {
 	stats  Stats
 	stops  []func()
 	active bool
-	// relaying is set while a node that does not watch takes up the
-	// mode to serve what is routed to it; pending holds those messages
-	// until the mode runs.
-	relaying bool
-	pending  []*overlay.Msg
-	serving  bool // the mode was started (Start, or Relay)
+	// pending holds the routed messages a node that does not watch
+	// takes its mode up for (relayFor), until the channel is found.
+	pending []*overlay.Msg
 
 	// OnMeta, when set, is called once when a viewer learns the
 	// channel's metadata (to set up its output).
@@ -194,7 +191,6 @@ func (n *Node) Broadcast(sdp string, rate int64) error {
 	m.Sign(n.key)
 	n.meta = m
 	n.active = true
-	n.serving = true
 	n.announce()
 	n.stops = append(n.stops, env.Every(n.e, n.cfg.AnnouncePeriod, 0.1, n.announce))
 	n.mode.Start()
@@ -233,7 +229,7 @@ func (n *Node) Watch() {
 }
 
 func (n *Node) find() {
-	if n.meta != nil || !(n.active || n.relaying) {
+	if n.meta != nil || !n.seeking() {
 		return
 	}
 	if !n.ov.Joined() {
@@ -283,7 +279,6 @@ const askNearby = 2
 // Stop ends the node's streaming at once.
 func (n *Node) Stop() {
 	n.active = false
-	n.relaying = false
 	n.pending = nil
 	for _, s := range n.stops {
 		s()
@@ -340,7 +335,7 @@ func (n *Node) onDirectFind(from id.Ref, f *Find) {
 }
 
 func (n *Node) onFound(m *Found) {
-	if n.meta != nil || !(n.active || n.relaying) || n.key != nil || m.Source.IsZero() {
+	if n.meta != nil || !n.seeking() || n.key != nil || m.Source.IsZero() {
 		return
 	}
 	if err := m.Meta.Verify(n.ch); err != nil {
@@ -386,7 +381,6 @@ func (n *Node) begin() {
 			n.player.SetGate(s.StartFrom)
 		}
 	}
-	n.serving = true
 	n.mode.Start()
 }
 

@@ -21,19 +21,22 @@ const maxPending = 256
 // itself: at 10,000 viewers tuning in over 10 s, a stripe's root took
 // 1,587 joins in 1.2 s and answered none.
 func (n *Node) relayFor(m *overlay.Msg) {
-	if n.key != nil || n.serving || n.meta != nil || !n.ov.Joined() || n.cfg.NoRelay || len(n.pending) >= maxPending {
-		// The source, a node whose mode runs or does not relay, or one
-		// that has enough waiting.
+	if n.key != nil || n.meta != nil || !n.ov.Joined() || n.cfg.NoRelay || len(n.pending) >= maxPending {
+		// The source, a node that found the channel (its mode runs, or
+		// does not relay), or one that has enough waiting.
 		n.stats.Unclaimed++
 		return
 	}
 	n.pending = append(n.pending, m)
-	if !n.relaying {
-		n.relaying = true
+	if len(n.pending) == 1 {
 		n.stats.RelayStarts++
 		n.find()
 	}
 }
+
+// seeking reports whether the node wants the channel's metadata: it
+// watches, or messages wait for it to relay (relayFor).
+func (n *Node) seeking() bool { return n.active || len(n.pending) > 0 }
 
 // relay starts the mode as a forwarder on a node that found the channel
 // while relaying, and hands it the messages that were waiting.
@@ -45,7 +48,6 @@ func (n *Node) relay() {
 		n.stats.Unclaimed += uint64(len(pending))
 		return
 	}
-	n.serving = true
 	r.Relay()
 	for _, m := range pending {
 		app := n.ov.App(wire.Proto(m.Payload))
