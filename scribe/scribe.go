@@ -105,6 +105,9 @@ type group struct {
 	joinTimer   env.Timer
 	answered    bool // the current join attempt was answered
 	silent      int  // join attempts in a row that were not
+	// rootWait is when the root join last sent to the feeder is given
+	// up (attachFeeder); until then the node sends no other.
+	rootWait time.Duration
 }
 
 func (g *group) hasParent() bool { return !g.parent.IsZero() }

@@ -452,3 +452,36 @@ func TestForestLossNoFalseParentLoss(t *testing.T) {
 		t.Errorf("%v live parents given up in 60 s without churn", total)
 	}
 }
+
+// TestForestRootJoinsOnePerRoot: while a crowd tunes in, a stripe's root
+// that is not attached yet takes many joins, and each once asked it to
+// attach to the source; members near a stripe ID whose first join went
+// unanswered stood in for its root and attached too. The source hands
+// every root join from a node that is not the root down its uplink (at
+// 30,000 viewers, 770 in a second). Here 200 viewers tune in at once:
+// 338 root joins from 28 nodes before, now about one per stripe.
+func TestForestRootJoinsOnePerRoot(t *testing.T) {
+	w := simworld.New(t, simworld.Options{Mode: splitstream.Name, Seed: 3, Viewers: 200,
+		Upload: func(int) int64 { return 2 * rate }, Chunk: 50 * time.Millisecond})
+	src := w.Nodes[0]
+	roots := map[id.ID]int{}
+	w.NW.Trace = func(from, to *sim.Node, m wire.Message, _ int, _ bool) {
+		if j, ok := m.(*scribe.Join); ok && to == src && j.Root && j.Joiner.ID == from.Self().ID {
+			roots[from.Self().ID]++
+		}
+	}
+	w.Start()
+	w.NW.RunFor(5 * time.Second)
+	total := 0
+	for _, n := range roots {
+		total += n
+	}
+	k := len(forestOf(w, 1).Stripes())
+	t.Logf("%d root joins from %d nodes", total, len(roots))
+	if total > 2*k {
+		t.Errorf("the source got %d root joins from %d nodes for %d stripes", total, len(roots), k)
+	}
+	if mean, _ := w.Continuity(); mean < 0.9 {
+		t.Errorf("continuity %.3f", mean)
+	}
+}

@@ -170,7 +170,33 @@ func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 	if f.h.IsSource() {
 		return id.ID{}, id.Ref{}, false
 	}
-	return f.otherLeaf()
+	if eg, v, ok := f.otherLeaf(); ok {
+		return eg, v, true
+	}
+	if s != f.home && f.sc.ChildCount(g) < max(1, f.cap/len(f.stripes)) {
+		// The node roots a stripe other than its home stripe and is full
+		// with its home stripe's children: one of them (the one with the
+		// fewest below it) joins again under its siblings, or the stripe
+		// would have no tree below its root (scenario H, seed 13: the
+		// root of stripe 0, full in stripe 3, turned away all of stripe
+		// 0's forwarders for 20 s).
+		return f.homeLeaf()
+	}
+	return id.ID{}, id.Ref{}, false
+}
+
+// homeLeaf names the child in the node's home stripe with the fewest
+// children of its own.
+func (f *Forest) homeLeaf() (id.ID, id.Ref, bool) {
+	g := f.stripes[f.home]
+	var best id.Ref
+	fewest := -1
+	for _, c := range f.sc.Children(g) {
+		if n := f.sc.Kids(g, c.ID); fewest < 0 || n < fewest {
+			best, fewest = c, n
+		}
+	}
+	return g, best, fewest >= 0
 }
 
 // otherLeaf names a child without children of its own in a stripe other
