@@ -146,7 +146,20 @@ type Scenario struct {
 	// audience.
 	Lead  time.Duration `json:"-"`
 	LeadS float64       `json:"lead_s"`
+	// ControlFirst (simulator only) has each node's uplink send messages
+	// of ControlSize bytes or less (joins, acknowledgements, buffer maps,
+	// requests) ahead of the larger ones waiting (chunks), as a node's
+	// send scheduler would; they still take their time on the link.
+	// Default off: one first-in first-out uplink per node, where control
+	// waits behind the media queued before it.
+	ControlFirst bool `json:"control_first"`
 }
+
+// ControlSize is the largest message ControlFirst sends ahead of media: a
+// chunk is kilobytes (25ms of 1 Mbit/s: 3.1 KB); Scribe's joins, the
+// overlay's acknowledgements and a mesh's buffer maps and requests are
+// tens to a few hundred bytes.
+const ControlSize = 512
 
 // TuneInRate is how many viewers per second start watching by default in
 // audiences larger than it; smaller ones all tune in within a second. A
@@ -209,6 +222,8 @@ func (s *Scenario) Validate() error {
 		return errors.New("lab: the source needs some upload")
 	case s.Latency < 0 || s.Loss < 0 || s.Loss >= 1 || s.Churn < 0 || s.Churn >= 1:
 		return errors.New("lab: latency, loss or churn out of range")
+	case s.ControlFirst && s.Net != "sim":
+		return errors.New("lab: control-first is for the simulator (a QUIC node's uplink is its shim's)")
 	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0 || s.Buffer < 0 || s.Lead < 0:
 		return errors.New("lab: chunk, startup, join interval, tune-in, buffer or lead out of range")
 	}

@@ -63,6 +63,9 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	cfg.Seed = sc.Seed
 	cfg.Latency = sc.Latency
 	cfg.Loss = sc.Loss
+	if sc.ControlFirst {
+		cfg.Priority = ControlSize
+	}
 	nw, err := sim.New(cfg)
 	if err != nil {
 		return res, err

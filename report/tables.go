@@ -37,7 +37,19 @@ func scenarioKnobs(sc lab.Scenario, rmax float64) []knob {
 		chunkKnob(sc.ChunkMs),
 		{"startup buffer", fmt.Sprintf("%g ms", sc.StartupMs), ""},
 		{"join interval", fmt.Sprintf("%g s", sc.JoinIntervalS), "gap between viewers joining"},
+		uplinkKnob(sc),
 	}
+}
+
+// uplinkKnob says how a node's uplink orders what it sends.
+func uplinkKnob(sc lab.Scenario) knob {
+	switch {
+	case sc.Net != "sim":
+		return knob{"uplink", "the QUIC node's shim", "first in, first out; each connection's congestion control"}
+	case sc.ControlFirst:
+		return knob{"uplink", "control first", fmt.Sprintf("messages up to %d bytes go ahead of chunks", lab.ControlSize)}
+	}
+	return knob{"uplink", "first in, first out", "control waits behind chunks"}
 }
 
 // summaryHeader names the columns of summaryRows.
