@@ -364,6 +364,7 @@ func (n *Node) onFound(m *Found) {
 		return
 	}
 	n.begin()
+	n.handOver() // routed while the node watched but had not found the channel
 }
 
 // begin starts a viewer's player and mode once the channel is known.

@@ -27,8 +27,11 @@ func (n *Node) relayFor(m *overlay.Msg) {
 		n.stats.Unclaimed++
 		return
 	}
+	seeking := n.seeking()
 	n.pending = append(n.pending, m)
-	if len(n.pending) == 1 {
+	if !seeking {
+		// A node that watches is looking the channel up already (its
+		// mode gets the message once it runs, see handOver).
 		n.stats.RelayStarts++
 		n.find()
 	}
@@ -41,14 +44,21 @@ func (n *Node) seeking() bool { return n.active || len(n.pending) > 0 }
 // relay starts the mode as a forwarder on a node that found the channel
 // while relaying, and hands it the messages that were waiting.
 func (n *Node) relay() {
-	pending := n.pending
-	n.pending = nil
 	r, ok := n.mode.(delivery.Relayer)
 	if !ok {
-		n.stats.Unclaimed += uint64(len(pending))
+		n.stats.Unclaimed += uint64(len(n.pending))
+		n.pending = nil
 		return
 	}
 	r.Relay()
+	n.handOver()
+}
+
+// handOver gives the messages that waited for the channel to the
+// applications now running for them.
+func (n *Node) handOver() {
+	pending := n.pending
+	n.pending = nil
 	for _, m := range pending {
 		app := n.ov.App(wire.Proto(m.Payload))
 		if app == nil || app == n {

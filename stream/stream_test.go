@@ -373,3 +373,28 @@ func TestRelayBoundedAndCounted(t *testing.T) {
 		t.Fatalf("after watching: played %d, wrong %d", w.outs[0].played, w.outs[0].wrong)
 	}
 }
+
+// TestWatchingNodeHoldsRouted: a viewer that watches but has not found the
+// channel yet holds routed messages no application claims without
+// starting a second lookup of the channel (a relay start), and hands
+// them over once its mode runs (here the direct mode, which takes none:
+// all counted as unclaimed).
+func TestWatchingNodeHoldsRouted(t *testing.T) {
+	w := buildQuiet(t, 8)
+	w.broadcast(t)
+	v, node := w.viewers[0], w.nw.Nodes()[1]
+	node.Do(func() {
+		v.Watch()
+		for range 5 {
+			v.Deliver(&overlay.Msg{Key: w.ch.ID(), Origin: w.srcNode.Self(), Payload: &overlay.Lookup{}})
+		}
+	})
+	w.nw.RunFor(5 * time.Second)
+	st := v.StreamStats()
+	if st.RelayStarts != 0 || st.Finds != 1 || st.Unclaimed != 5 {
+		t.Fatalf("relay starts %d, finds %d, unclaimed %d of 5", st.RelayStarts, st.Finds, st.Unclaimed)
+	}
+	if w.outs[0].played < 10 {
+		t.Fatalf("played %d chunks", w.outs[0].played)
+	}
+}
