@@ -122,7 +122,7 @@ func (f *Forest) homeOf(r id.Ref) int { return r.ID.Digit(0) % len(f.stripes) }
 // a slot held by a leaf of a stripe over its share. Non-forwarders thus
 // sink to the bottom of each tree and forwarders rise to the top.
 // Otherwise the newcomer is pushed down. A viewer evicts only in its home
-// stripe, or in a stripe it roots (right below the source): the node
+// stripe, or in a stripe it roots (scribe.Scribe.Roots): the node
 // nearest a stripe ID may belong to another stripe, and a root that took
 // other stripes' leaves before the stripe's own forwarders came could
 // only hand later joiners on to leaves that take none (96 viewers tuning
@@ -156,9 +156,9 @@ func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 			}
 		}
 	}
-	if !f.h.IsSource() && s != f.home && f.sc.Depth(g) != 1 {
+	if !f.h.IsSource() && s != f.home && !f.sc.Roots(g) {
 		// Not the node's home stripe, and the node is not the stripe's
-		// root (right below the source): it pushes the newcomer down.
+		// root: it pushes the newcomer down.
 		return id.ID{}, id.Ref{}, false
 	}
 	kids := f.sc.Children(g)
