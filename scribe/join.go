@@ -594,13 +594,14 @@ func (s *Scribe) anycast(a *Anycast) {
 
 // standInAfter is how many join attempts in a row must go unanswered
 // before a node asks for (or makes itself) a stand-in for the group's
-// root. Two were tried: while a crowd tunes in, members near a stripe ID
-// then stand in less often (200 viewers tuning in at once: 4 nodes
-// beside the 4 roots attached instead of 22), but joins wait longer, and
-// the forest played worse (10,000 viewers with 12 s of stream 0.9972 ->
-// 0.9885, 30,000 0.961 -> 0.910); with one root join at a time from
-// each node, stand-ins cost the source little.
-const standInAfter = 1
+// root. After one, while a crowd tunes in, members near a stripe ID
+// stand in by the dozen and each attaches to the source, which hands
+// their root joins down its uplink: at 100,000 forest viewers with 20 s
+// of stream 0.782 with one, 0.872 with two (at 10,000 and 30,000 viewers
+// with 12 s of stream one did better, 0.9972 and 0.961 against 0.9885
+// and 0.910: more stand-ins are more places to join while the source
+// keeps up).
+const standInAfter = 2
 
 // anycastEvery: every this many join attempts, a node without a parent
 // searches the spare-capacity tree instead of routing a join; from its

@@ -460,8 +460,8 @@ func TestForestLossNoFalseParentLoss(t *testing.T) {
 // root and attach too. The source hands every root join from a node
 // that is not the root down its uplink (at 30,000 viewers, 770 in a
 // second). Here 200 viewers tune in at once: 338 root joins from 28
-// nodes before, now about one per node (17 from 17: the roots and the
-// members standing in for them).
+// nodes before, now about one per node (5 from 5: the 4 roots and one
+// member standing in).
 func TestForestRootJoinsOneAtATime(t *testing.T) {
 	w := simworld.New(t, simworld.Options{Mode: splitstream.Name, Seed: 3, Viewers: 200,
 		Upload: func(int) int64 { return 2 * rate }, Chunk: 50 * time.Millisecond})
