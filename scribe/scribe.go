@@ -352,16 +352,15 @@ func (s *Scribe) Depth(g id.ID) int {
 	return len(x.path)
 }
 
-// Roots reports whether the node is g's root as far as its leaf set
-// knows: no member is closer to the group ID (the source, which feeds
-// the roots, is not one).
+// Roots reports whether the node is g's root as far as its overlay
+// knows: it would deliver a message for the group ID itself (the source,
+// which feeds the roots, is not one).
 func (s *Scribe) Roots(g id.ID) bool {
 	if s.feeder.IsZero() || s.feeder.ID == s.self.ID {
 		return false
 	}
-	l := s.ov.LeafSet()
-	_, other := l.Closest(g, nil)
-	return !other && l.InRange(g)
+	_, next := s.ov.NextHop(g)
+	return !next
 }
 
 // Children returns the node's children in g, interior ones (those that

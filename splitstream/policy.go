@@ -45,8 +45,10 @@ func (f *Forest) total() int {
 	return n
 }
 
-// perStripe is the source's cap in each stripe: its capacity shared out
-// evenly, so that no stripe's root finds the source full.
+// perStripe is a node's capacity shared out evenly over the stripes: the
+// source's cap in each (so that no stripe's root finds the source full),
+// and what a root of a stripe other than its home stripe keeps for it
+// (Evict).
 func (f *Forest) perStripe() int { return max(1, f.cap/len(f.stripes)) }
 
 // Adopt implements scribe.Policy. The source takes up to its per-stripe
@@ -173,7 +175,7 @@ func (f *Forest) Evict(g id.ID, child id.Ref) (id.ID, id.Ref, bool) {
 	if eg, v, ok := f.otherLeaf(); ok {
 		return eg, v, true
 	}
-	if s != f.home && f.sc.ChildCount(g) < max(1, f.cap/len(f.stripes)) {
+	if s != f.home && f.sc.ChildCount(g) < f.perStripe() {
 		// The node roots a stripe other than its home stripe and is full
 		// with its home stripe's children: one of them (the one with the
 		// fewest below it) joins again under its siblings, or the stripe
