@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/almcast/alm/chunk"
-	"github.com/almcast/alm/delivery"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/identity"
 	"github.com/almcast/alm/overlay"
@@ -83,7 +82,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	scfg := stream.DefaultConfig()
 	scfg.Mode = mode
 	scfg.Player.StartupDelay = sc.Startup
-	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
+	scfg.Chunker.Duration = quicChunk(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
 	scfg.TargetLag, scfg.MaxLag = sc.TargetLag, sc.MaxLag
 	res.TargetLagMs, res.MaxLagMs = lagsMs(mode, sc)

@@ -33,7 +33,7 @@ func runLab(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.Buffer, "buffer", sc.Buffer, "quic: how long a packet may wait on a node's uplink before it is dropped, a router's buffer (default 1s)")
 	fs.Float64Var(&sc.Loss, "loss", sc.Loss, "fraction of messages lost")
 	fs.Float64Var(&sc.Churn, "churn", sc.Churn, "share of viewers leaving without notice per minute (replaced by new arrivals)")
-	fs.DurationVar(&sc.Chunk, "chunk", sc.Chunk, "chunk duration (default: each mode's own, 25ms for tree and forest, 200ms for the others)")
+	fs.DurationVar(&sc.Chunk, "chunk", sc.Chunk, "chunk duration (default: each mode's own, 25ms for tree and forest, 200ms for the others; with --net quic no shorter than 50ms, the nodes sharing this process's cores)")
 	fs.DurationVar(&sc.Startup, "startup", sc.Startup, "player startup buffer (players without a target lag)")
 	targetLag := fs.String("target-lag", "auto", "playback lag players aim for: auto (each mode's own: 1.5s for tree and forest, 2.7s for mesh, all longer in audiences beyond 2,000; none for direct), off (buffer --startup after the first chunk) or a duration")
 	maxLag := fs.String("max-lag", "auto", "most a player may raise its lag to when chunks keep coming late (a rebuffering): auto (each mode's own with --target-lag auto: 3s for forest, 4s for mesh and tree, none for direct; else none), off or a duration")
