@@ -86,10 +86,20 @@ type Config struct {
 	// beat has no news (see beatDue). A single tree in the simulator
 	// (scenario U, 1,000 viewers, with joining nodes ignoring early beats
 	// too): U 0.9963 -> 0.9983 (lag p95 3980 -> 3272 ms, overhead 0.033
-	// -> 0.029), churn 0.9795 -> 0.9858. The forest keeps its beats
-	// (without the early-beat fix: churn 0.9894 -> 0.9854, H 0.9811 ->
-	// 0.9753). Default false; the tree turns it on.
+	// -> 0.029), churn 0.9795 -> 0.9858. The forest turned it on later
+	// (see splitstream.DefaultConfig; before the early-beat fix it cost
+	// the forest: churn 0.9894 -> 0.9854, H 0.9811 -> 0.9753). Default
+	// false; the tree and the forest turn it on.
 	QuietBeats bool
+	// ProbeParent, with QuietBeats, asks a parent silent for half its
+	// ParentTimeout for a beat at once (Refresh.Probe), and gives a silent
+	// parent up only once such a probe has gone unanswered for a beat
+	// period. A parent that sends data leaves its beats out, so a few lost
+	// chunks in a row make it look silent: with the forest's chunks every
+	// 200 ms in a stripe and 5% loss, TestForestLossNoFalseParentLoss gave
+	// up 4 live parents in 60 s without it, none with it. Default false;
+	// the forest turns it on.
+	ProbeParent bool
 	// RootKeepsTop lets the group's root, when it attaches to a top that
 	// is full, take the place of the top's child farthest from the group
 	// ID (that child and its subtree join again below it). Off, the

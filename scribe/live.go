@@ -18,9 +18,24 @@ func (s *Scribe) beat() {
 	}
 	var outs []out
 	idx := map[id.ID]int{}
+	// Probes of silent parents (in the order of s.order: the simulator
+	// must see the same sends every run).
+	var probes []*Probe
+	var probeTo []id.Ref
+	pidx := map[id.ID]int{}
 	for _, g := range append([]*group(nil), s.order...) {
 		if s.groups[g.id] != g {
 			continue
+		}
+		if s.probeDue(g, now) {
+			i, ok := pidx[g.parent.ID]
+			if !ok || len(probes[i].Groups) >= maxEntries {
+				i = len(probes)
+				pidx[g.parent.ID] = i
+				probes = append(probes, &Probe{})
+				probeTo = append(probeTo, g.parent)
+			}
+			probes[i].Groups = append(probes[i].Groups, g.id)
 		}
 		kept := g.children[:0]
 		for _, c := range g.children {
@@ -34,7 +49,7 @@ func (s *Scribe) beat() {
 			g.children[i] = nil
 		}
 		g.children = kept
-		if g.hasParent() && now-g.heard > s.parentTimeout(g)+slack {
+		if g.hasParent() && now-g.heard > s.parentTimeout(g)+slack && s.probeUnanswered(g, now) {
 			s.stats.ParentTimeouts++
 			s.orphaned(g)
 			s.lose(g, g.heard)
@@ -46,7 +61,7 @@ func (s *Scribe) beat() {
 			s.prune(g)
 			continue
 		}
-		e := BeatEntry{Group: g.id, Path: s.pathOut(g), Spare: clip16(s.pol.Spare(g.id)), Up: g.parent}
+		e := s.beatEntry(g)
 		for _, c := range g.children {
 			if !s.beatDue(c, &e, now) {
 				continue
@@ -63,6 +78,32 @@ func (s *Scribe) beat() {
 	for _, o := range outs {
 		s.send(o.to, o.b)
 	}
+	for i, r := range probes {
+		s.send(probeTo[i], r)
+	}
+}
+
+// beatEntry is g's part of a beat to its children.
+func (s *Scribe) beatEntry(g *group) BeatEntry {
+	return BeatEntry{Group: g.id, Path: s.pathOut(g), Spare: clip16(s.pol.Spare(g.id)), Up: g.parent}
+}
+
+// probeDue reports whether g's parent, silent for half its timeout, is
+// to be probed now (Config.ProbeParent), and notes the probe as sent.
+func (s *Scribe) probeDue(g *group, now time.Duration) bool {
+	if !s.cfg.QuietBeats || !s.cfg.ProbeParent || !g.hasParent() || now-g.heard <= s.parentTimeout(g)/2 ||
+		g.probedAt > 0 && g.probed == g.heard {
+		return false
+	}
+	g.probed, g.probedAt = g.heard, now
+	return true
+}
+
+// probeUnanswered reports whether g's silent parent may be given up:
+// with Config.ProbeParent, only once a probe has gone unanswered for a
+// beat period.
+func (s *Scribe) probeUnanswered(g *group, now time.Duration) bool {
+	return !s.cfg.QuietBeats || !s.cfg.ProbeParent || g.probedAt > 0 && g.probed == g.heard && now-g.probedAt >= s.cfg.BeatPeriod
 }
 
 // refresh runs every RefreshPeriod: each parent hears from this node, with
@@ -78,15 +119,7 @@ func (s *Scribe) refresh() {
 		if !g.hasParent() {
 			continue
 		}
-		own := s.pol.Spare(g.id)
-		if own < 0 {
-			own = 0
-		}
-		spare := own
-		for _, c := range g.children {
-			spare += c.spare
-		}
-		e := RefreshEntry{Group: g.id, Spare: clip16(spare), Kids: clip16(len(g.children)), Own: clip16(own), Room: s.room(g, own)}
+		e := s.refreshEntry(g)
 		i, ok := idx[g.parent.ID]
 		if !ok || len(outs[i].r.Entries) >= maxEntries {
 			idx[g.parent.ID] = len(outs)
@@ -98,6 +131,16 @@ func (s *Scribe) refresh() {
 	for _, o := range outs {
 		s.send(o.to, o.r)
 	}
+}
+
+// refreshEntry is g's part of a refresh to its parent.
+func (s *Scribe) refreshEntry(g *group) RefreshEntry {
+	own := max(s.pol.Spare(g.id), 0)
+	spare := own
+	for _, c := range g.children {
+		spare += c.spare
+	}
+	return RefreshEntry{Group: g.id, Spare: clip16(spare), Kids: clip16(len(g.children)), Own: clip16(own), Room: s.room(g, own)}
 }
 
 func clip16(n int) uint16 {
@@ -170,6 +213,31 @@ func (s *Scribe) onRefresh(from id.Ref, r *Refresh) {
 			g.removeChild(from.ID)
 			s.prune(g)
 		}
+	}
+}
+
+// onProbe answers a child's probe with a beat at once, for the groups in
+// which it is our child; for the others it gets a Drop, as a refresh
+// would.
+func (s *Scribe) onProbe(from id.Ref, p *Probe) {
+	now := s.e.Now()
+	b := &Beat{}
+	for _, gid := range p.Groups {
+		g := s.groups[gid]
+		var c *child
+		if g != nil {
+			c = g.child(from.ID)
+		}
+		if c == nil {
+			s.send(from, &Drop{Group: gid})
+			continue
+		}
+		c.heard = now
+		c.beat.at = now
+		b.Entries = append(b.Entries, s.beatEntry(g))
+	}
+	if len(b.Entries) > 0 {
+		s.send(from, b)
 	}
 }
 

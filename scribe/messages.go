@@ -24,6 +24,7 @@ const (
 	typeAnycast
 	typeNack
 	typeMiss
+	typeProbe
 )
 
 // Bounds on lists read from the network.
@@ -127,6 +128,14 @@ type Refresh struct {
 	Entries []RefreshEntry
 }
 
+// Probe asks a parent for a beat at once, for the groups listed: the
+// child has heard nothing from it for half its ParentTimeout
+// (Config.ProbeParent).
+type Probe struct {
+	_      struct{} `cbor:",toarray"`
+	Groups []id.ID
+}
+
 // Anycast searches the tree of Tree, depth first, for a node that takes
 // Joiner as a child in Group (SplitStream's spare-capacity search). It is
 // routed towards Tree, then sent from tree node to tree node.
@@ -184,6 +193,9 @@ func (*Nack) WireType() wire.Type { return typeNack }
 // WireType implements wire.Message.
 func (*Miss) WireType() wire.Type { return typeMiss }
 
+// WireType implements wire.Message.
+func (*Probe) WireType() wire.Type { return typeProbe }
+
 var errTooMany = errors.New("scribe: too many entries")
 
 // Validate bounds the path.
@@ -218,6 +230,14 @@ func (m *Beat) Validate() error {
 // Validate bounds the list.
 func (m *Refresh) Validate() error {
 	if len(m.Entries) > maxEntries {
+		return errTooMany
+	}
+	return nil
+}
+
+// Validate bounds the list.
+func (m *Probe) Validate() error {
+	if len(m.Groups) > maxEntries {
 		return errTooMany
 	}
 	return nil
@@ -262,4 +282,5 @@ func init() {
 	reg(typeAnycast, "anycast", 128+refBytes+idb*maxVisited, func() wire.Message { return new(Anycast) })
 	reg(typeNack, "nack", 64+10*maxNack, func() wire.Message { return new(Nack) })
 	reg(typeMiss, "miss", 64+10*maxNack, func() wire.Message { return new(Miss) })
+	reg(typeProbe, "probe", 64+idb*maxEntries, func() wire.Message { return new(Probe) })
 }

@@ -108,6 +108,10 @@ type group struct {
 	// rootWait is when the root join last sent to the feeder is given
 	// up (attachFeeder); until then the node sends no other.
 	rootWait time.Duration
+	// probed is the heard time of the last probe of a silent parent,
+	// sent at probedAt (Config.QuietBeats): equal to heard, a probe is
+	// out since the parent was last heard.
+	probed, probedAt time.Duration
 }
 
 func (g *group) hasParent() bool { return !g.parent.IsZero() }
@@ -497,6 +501,8 @@ func (s *Scribe) Receive(from id.Ref, m wire.Message) bool {
 		s.onBeat(from, m)
 	case *Refresh:
 		s.onRefresh(from, m)
+	case *Probe:
+		s.onProbe(from, m)
 	case *Anycast:
 		s.anycast(m)
 	default:

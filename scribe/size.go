@@ -94,6 +94,9 @@ func (m *Anycast) WireSize() int {
 }
 
 // WireSize implements wire.Sizer.
+func (m *Probe) WireSize() int { return wire.FrameSize(1 + idsSize(m.Groups)) }
+
+// WireSize implements wire.Sizer.
 func (m *Nack) WireSize() int { return wire.FrameSize(1 + seqsSize(m.Seqs)) }
 
 // WireSize implements wire.Sizer.

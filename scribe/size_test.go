@@ -54,6 +54,7 @@ func TestWireSizes(t *testing.T) {
 			&beat, &ref,
 			&Anycast{Tree: id.Random(r), Group: id.Random(r), Joiner: randRef(r), Visited: randIDs(r, r.IntN(30)-1)},
 			&Nack{Seqs: seqs}, &Miss{Seqs: seqs}, &Nack{},
+			&Probe{Groups: randIDs(r, r.IntN(10)-1)},
 		}
 		for _, m := range msgs {
 			b, err := wire.Encode(m)
@@ -76,6 +77,7 @@ func TestLongListsRejected(t *testing.T) {
 	for _, m := range []wire.Message{
 		&Accept{Group: id.Random(r), Path: randIDs(r, maxPath+1)},
 		&Nack{Seqs: make([]uint64, maxNack+1)},
+		&Probe{Groups: randIDs(r, maxEntries+1)},
 		&Anycast{Tree: id.Random(r), Group: id.Random(r), Joiner: randRef(r), Visited: randIDs(r, maxVisited+1)},
 	} {
 		if err := m.(wire.Validator).Validate(); err == nil {

@@ -1,6 +1,8 @@
 package splitstream_test
 
 import (
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -175,11 +177,14 @@ func TestForestRootsNotWatching(t *testing.T) {
 				t.Error("every stripe formed without relaying: the test shows nothing")
 			}
 			// A root that relayed and then tunes in plays like any viewer.
-			for i := range absent {
+			// (In node order: the order of the calls is the order of the
+			// simulator's events.)
+			roots := slices.Sorted(maps.Keys(absent))
+			for _, i := range roots {
 				w.Nodes[i].Do(w.Sts[i].Watch)
 			}
 			w.NW.RunFor(10 * time.Second)
-			for i := range absent {
+			for _, i := range roots {
 				p := w.Sts[i].Player().Stats()
 				if p.Played < 100 || p.Missed > p.Played/50 {
 					t.Errorf("root %d tuned in late: played %d, missed %d", i, p.Played, p.Missed)
