@@ -10,7 +10,7 @@ import (
 
 // TestBadInput feeds a viewer's Scribe messages it must not act on: a
 // join for a group it does not serve, an Accept it never asked for, a
-// forged heartbeat and refresh from strangers, an Accept whose path holds
+// forged heartbeat, refresh and probe from strangers, an Accept whose path holds
 // the node itself (a loop), and a replayed Accept. None may change its
 // place in the tree; the stream goes on.
 func TestBadInput(t *testing.T) {
@@ -33,6 +33,7 @@ func TestBadInput(t *testing.T) {
 		m.Receive(stranger, &scribe.Accept{Group: g, Path: []id.ID{stranger.ID}})
 		m.Receive(stranger, &scribe.Beat{Entries: []scribe.BeatEntry{{Group: g, Path: []id.ID{stranger.ID}}}})
 		m.Receive(stranger, &scribe.Refresh{Entries: []scribe.RefreshEntry{{Group: g, Spare: 9, Kids: 9}}})
+		m.Receive(stranger, &scribe.Probe{Groups: []id.ID{g, other}})
 		m.Receive(stranger, &scribe.Drop{Group: g})
 		m.Receive(stranger, &scribe.Leave{Group: other})
 		m.Receive(stranger, &scribe.Nack{Seqs: []uint64{1 << 60, 0}})
@@ -44,7 +45,7 @@ func TestBadInput(t *testing.T) {
 		t.Error("a join for a group the node does not serve left state")
 	}
 	if sc.IsChild(g, stranger.ID) {
-		t.Error("a refresh from a stranger made it a child")
+		t.Error("a refresh or probe from a stranger made it a child")
 	}
 	w.NW.RunFor(5 * time.Second)
 	if p := sc.Parent(g); p.IsZero() {
