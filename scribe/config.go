@@ -92,7 +92,7 @@ type Config struct {
 	// false; the tree and the forest turn it on.
 	QuietBeats bool
 	// ProbeParent, with QuietBeats, asks a parent silent for half its
-	// ParentTimeout for a beat at once (Refresh.Probe), and gives a silent
+	// ParentTimeout for a beat at once (a Probe), and gives a silent
 	// parent up only once such a probe has gone unanswered for a beat
 	// period. A parent that sends data leaves its beats out, so a few lost
 	// chunks in a row make it look silent: with the forest's chunks every

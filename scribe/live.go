@@ -18,24 +18,29 @@ func (s *Scribe) beat() {
 	}
 	var outs []out
 	idx := map[id.ID]int{}
-	// Probes of silent parents (in the order of s.order: the simulator
+	// Probes of silent parents, in the order of s.order (the simulator
 	// must see the same sends every run).
-	var probes []*Probe
-	var probeTo []id.Ref
-	pidx := map[id.ID]int{}
+	type probeOut struct {
+		to id.Ref
+		p  *Probe
+	}
+	var probes []probeOut
+	var pidx map[id.ID]int // made on the first probe: most ticks send none
 	for _, g := range append([]*group(nil), s.order...) {
 		if s.groups[g.id] != g {
 			continue
 		}
 		if s.probeDue(g, now) {
 			i, ok := pidx[g.parent.ID]
-			if !ok || len(probes[i].Groups) >= maxEntries {
+			if !ok || len(probes[i].p.Groups) >= maxEntries {
+				if pidx == nil {
+					pidx = map[id.ID]int{}
+				}
 				i = len(probes)
 				pidx[g.parent.ID] = i
-				probes = append(probes, &Probe{})
-				probeTo = append(probeTo, g.parent)
+				probes = append(probes, probeOut{to: g.parent, p: &Probe{}})
 			}
-			probes[i].Groups = append(probes[i].Groups, g.id)
+			probes[i].p.Groups = append(probes[i].p.Groups, g.id)
 		}
 		kept := g.children[:0]
 		for _, c := range g.children {
@@ -78,8 +83,8 @@ func (s *Scribe) beat() {
 	for _, o := range outs {
 		s.send(o.to, o.b)
 	}
-	for i, r := range probes {
-		s.send(probeTo[i], r)
+	for _, o := range probes {
+		s.send(o.to, o.p)
 	}
 }
 
@@ -88,22 +93,25 @@ func (s *Scribe) beatEntry(g *group) BeatEntry {
 	return BeatEntry{Group: g.id, Path: s.pathOut(g), Spare: clip16(s.pol.Spare(g.id)), Up: g.parent}
 }
 
+// probing reports whether children probe silent parents
+// (Config.ProbeParent, which works with Config.QuietBeats).
+func (s *Scribe) probing() bool { return s.cfg.QuietBeats && s.cfg.ProbeParent }
+
 // probeDue reports whether g's parent, silent for half its timeout, is
-// to be probed now (Config.ProbeParent), and notes the probe as sent.
+// to be probed now, and notes the probe as sent. A probe is out while
+// the parent has not been heard since it went (probedAt > heard).
 func (s *Scribe) probeDue(g *group, now time.Duration) bool {
-	if !s.cfg.QuietBeats || !s.cfg.ProbeParent || !g.hasParent() || now-g.heard <= s.parentTimeout(g)/2 ||
-		g.probedAt > 0 && g.probed == g.heard {
+	if !s.probing() || !g.hasParent() || now-g.heard <= s.parentTimeout(g)/2 || g.probedAt > g.heard {
 		return false
 	}
-	g.probed, g.probedAt = g.heard, now
+	g.probedAt = now
 	return true
 }
 
 // probeUnanswered reports whether g's silent parent may be given up:
-// with Config.ProbeParent, only once a probe has gone unanswered for a
-// beat period.
+// when probing, only once a probe has gone unanswered for a beat period.
 func (s *Scribe) probeUnanswered(g *group, now time.Duration) bool {
-	return !s.cfg.QuietBeats || !s.cfg.ProbeParent || g.probedAt > 0 && g.probed == g.heard && now-g.probedAt >= s.cfg.BeatPeriod
+	return !s.probing() || g.probedAt > g.heard && now-g.probedAt >= s.cfg.BeatPeriod
 }
 
 // refresh runs every RefreshPeriod: each parent hears from this node, with

@@ -108,10 +108,9 @@ type group struct {
 	// rootWait is when the root join last sent to the feeder is given
 	// up (attachFeeder); until then the node sends no other.
 	rootWait time.Duration
-	// probed is the heard time of the last probe of a silent parent,
-	// sent at probedAt (Config.QuietBeats): equal to heard, a probe is
-	// out since the parent was last heard.
-	probed, probedAt time.Duration
+	// probedAt is when the parent, silent, was last probed
+	// (Config.ProbeParent).
+	probedAt time.Duration
 }
 
 func (g *group) hasParent() bool { return !g.parent.IsZero() }
