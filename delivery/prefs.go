@@ -128,3 +128,17 @@ func MaxLagFor(name string, target, d time.Duration, size float64) time.Duration
 	}
 	return p.lagFor(size) + p.MaxLag - p.Lag
 }
+
+// Lags returns LagFor and MaxLagFor with margin added to each that is
+// left to the mode (target 0; for the maximum, d 0 too) when the mode has
+// a lag: room for delays the mode's lags were not tuned for.
+func Lags(name string, target, d, margin time.Duration, size float64) (lag, maxLag time.Duration) {
+	lag, maxLag = LagFor(name, target, size), MaxLagFor(name, target, d, size)
+	if target != 0 || lag == 0 {
+		return lag, maxLag
+	}
+	if d == 0 && maxLag > 0 {
+		maxLag += margin
+	}
+	return lag + margin, maxLag
+}

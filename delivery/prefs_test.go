@@ -103,3 +103,25 @@ func TestRaiseAfter(t *testing.T) {
 		t.Errorf("RaiseAfter(test-none) = %d, want 0 (the player's default)", got)
 	}
 }
+
+func TestLagsMargin(t *testing.T) {
+	SetPreferences("margintest", Preferences{Lag: time.Second, MaxLag: 3 * time.Second})
+	SetPreferences("marginnone", Preferences{})
+	m := 500 * time.Millisecond
+	for _, tc := range []struct {
+		name            string
+		target, d       time.Duration
+		wantLag, wantMx time.Duration
+	}{
+		{"margintest", 0, 0, 1500 * time.Millisecond, 3500 * time.Millisecond},
+		{"margintest", 0, 5 * time.Second, 1500 * time.Millisecond, 5 * time.Second},
+		{"margintest", 2 * time.Second, 0, 2 * time.Second, 0},
+		{"margintest", -1, 0, 0, 0},
+		{"marginnone", 0, 0, 0, 0},
+	} {
+		lag, mx := Lags(tc.name, tc.target, tc.d, m, 0)
+		if lag != tc.wantLag || mx != tc.wantMx {
+			t.Errorf("Lags(%s, %v, %v) = %v, %v, want %v, %v", tc.name, tc.target, tc.d, lag, mx, tc.wantLag, tc.wantMx)
+		}
+	}
+}

@@ -223,10 +223,10 @@ func overhead(bytesSent, payloadSent, payloadDelivered uint64) float64 {
 }
 
 // lagsMs returns, in ms, the target lag and the most a raise may reach
-// for mode's players in sc, in an overlay no larger than
-// delivery.LagBaseSize (larger ones lengthen both by the mode's
-// LagPerDecade).
-func lagsMs(mode string, sc Scenario) (target, maxLag float64) {
-	return float64(delivery.Lag(mode, sc.TargetLag)) / 1e6,
-		float64(delivery.MaxLagFor(mode, sc.TargetLag, sc.MaxLag, 0)) / 1e6
+// for mode's players in sc with margin added to what sc leaves to the
+// mode (delivery.Lags), in an overlay no larger than delivery.LagBaseSize
+// (larger ones lengthen both by the mode's LagPerDecade).
+func lagsMs(mode string, sc Scenario, margin time.Duration) (target, maxLag float64) {
+	lag, m := delivery.Lags(mode, sc.TargetLag, sc.MaxLag, margin, 0)
+	return float64(lag) / 1e6, float64(m) / 1e6
 }

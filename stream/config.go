@@ -32,6 +32,11 @@ type Config struct {
 	// (delivery.Preferences.MaxLag) when TargetLag is 0 too, else none;
 	// negative, none; positive, that. Default 0.
 	MaxLag time.Duration
+	// LagMargin is added to the mode's own lag and maximum lag when
+	// TargetLag (and, for the maximum, MaxLag) leaves them to the mode and
+	// the mode has a lag: room for delays the mode's lags were not tuned
+	// for, such as many nodes sharing one process's cores. Default 0.
+	LagMargin time.Duration
 	// Chunker tunes the source's chunker.
 	Chunker source.ChunkerConfig
 	// AnnouncePeriod is how often the source renews its entry at the
@@ -71,6 +76,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.AnnouncePeriod <= 0 || c.FindRetry <= 0 || c.Keep < 1 || c.Upload < 0 || c.Rate < 0 {
 		return errors.New("stream: periods, keep, upload and rate must be positive")
+	}
+	if c.LagMargin < 0 {
+		return errors.New("stream: lag margin must not be negative")
 	}
 	if err := c.Player.Validate(); err != nil {
 		return err

@@ -374,9 +374,9 @@ func (n *Node) begin() {
 		if name == "" {
 			name = n.meta.Mode
 		}
-		size := n.ov.LeafSet().Size()
-		n.player.SetTargetLag(delivery.LagFor(name, n.cfg.TargetLag, size))
-		n.player.SetMaxLag(delivery.MaxLagFor(name, n.cfg.TargetLag, n.cfg.MaxLag, size))
+		lag, maxLag := delivery.Lags(name, n.cfg.TargetLag, n.cfg.MaxLag, n.cfg.LagMargin, n.ov.LeafSet().Size())
+		n.player.SetTargetLag(lag)
+		n.player.SetMaxLag(maxLag)
 		n.player.SetRaiseAfter(delivery.RaiseAfter(name))
 		if s, ok := n.mode.(delivery.Starter); ok {
 			n.player.SetGate(s.StartFrom)
