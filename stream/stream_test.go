@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/delivery"
 	_ "github.com/almcast/alm/direct"
 	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/sim"
 	"github.com/almcast/alm/source"
+	"github.com/almcast/alm/splitstream"
 	"github.com/almcast/alm/stream"
 	"github.com/almcast/alm/wire"
 )
@@ -52,6 +54,13 @@ func build(t *testing.T, viewers int) *world {
 // broadcast yet and no viewer watches.
 func buildQuiet(t *testing.T, viewers int) *world {
 	t.Helper()
+	return buildWith(t, viewers, nil)
+}
+
+// buildWith is buildQuiet with every node's stream config passed through
+// tune (when not nil).
+func buildWith(t *testing.T, viewers int, tune func(*stream.Config)) *world {
+	t.Helper()
 	cfg := sim.DefaultConfig()
 	cfg.Seed = 7
 	nw, err := sim.New(cfg)
@@ -68,6 +77,9 @@ func buildQuiet(t *testing.T, viewers int) *world {
 			ov, _ := overlay.New(e, overlay.DefaultConfig())
 			mux.Handle(overlay.Proto, ov)
 			scfg := stream.DefaultConfig()
+			if tune != nil {
+				tune(&scfg)
+			}
 			var st *stream.Node
 			if viewer {
 				out := &verifyingOutput{ch: ch}
@@ -121,6 +133,35 @@ func TestDirectStreamReachesEveryViewer(t *testing.T) {
 		}
 		if w.outs[i].wrong != 0 {
 			t.Errorf("viewer %d played %d chunks that do not verify", i, w.outs[i].wrong)
+		}
+	}
+}
+
+// TestLagMarginAddsToModesLag: a viewer's player aims for its mode's own
+// lag plus Config.LagMargin, and may raise it to the mode's maximum plus
+// the margin.
+func TestLagMarginAddsToModesLag(t *testing.T) {
+	const margin = 1500 * time.Millisecond
+	w := buildWith(t, 5, func(c *stream.Config) {
+		c.Mode = splitstream.Name
+		c.LagMargin = margin
+	})
+	w.broadcast(t)
+	for i, v := range w.viewers {
+		w.nw.Nodes()[i+1].Do(v.Watch)
+	}
+	w.nw.RunFor(10 * time.Second)
+	lag, maxLag := delivery.Lag(splitstream.Name, 0), delivery.MaxLagFor(splitstream.Name, 0, 0, 0)
+	if lag == 0 || maxLag == 0 {
+		t.Fatalf("the forest states no lag (%v) or maximum (%v)", lag, maxLag)
+	}
+	for i, v := range w.viewers {
+		p := v.Player()
+		if p.TargetLag() != lag+margin || p.MaxLag() != maxLag+margin {
+			t.Errorf("viewer %d aims for %v (most %v), want %v (most %v)", i, p.TargetLag(), p.MaxLag(), lag+margin, maxLag+margin)
+		}
+		if s := p.Stats(); s.Played == 0 {
+			t.Errorf("viewer %d played nothing", i)
 		}
 	}
 }
