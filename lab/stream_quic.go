@@ -85,7 +85,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	scfg.Chunker.Duration = quicChunk(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
 	scfg.TargetLag, scfg.MaxLag, scfg.LagMargin = sc.TargetLag, sc.MaxLag, SharedLagMargin
-	res.TargetLagMs, res.MaxLagMs = lagsMs(mode, sc, SharedLagMargin)
+	res.TargetLagMs, res.MaxLagMs = lagsMs(mode, sc, scfg.LagMargin)
 	scfg.Rate = sc.Rate
 	var peers []*streamPeer
 	defer func() {

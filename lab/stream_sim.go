@@ -95,7 +95,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6
 	scfg.TargetLag, scfg.MaxLag = sc.TargetLag, sc.MaxLag
-	res.TargetLagMs, res.MaxLagMs = lagsMs(mode, sc, 0)
+	res.TargetLagMs, res.MaxLagMs = lagsMs(mode, sc, scfg.LagMargin)
 	scfg.Rate = sc.Rate
 	var buildErr error
 	add := func(upload int64, key ed25519.PrivateKey, viewer bool) *simPlayer {

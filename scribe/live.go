@@ -12,35 +12,14 @@ import (
 func (s *Scribe) beat() {
 	now := s.e.Now()
 	slack := env.Slack(s.e) // a late node waits longer for its peers
-	type out struct {
-		to id.Ref
-		b  *Beat
-	}
-	var outs []out
-	idx := map[id.ID]int{}
-	// Probes of silent parents, in the order of s.order (the simulator
-	// must see the same sends every run).
-	type probeOut struct {
-		to id.Ref
-		p  *Probe
-	}
-	var probes []probeOut
-	var pidx map[id.ID]int // made on the first probe: most ticks send none
+	var beats batches[BeatEntry]
+	var probes batches[id.ID] // probes of silent parents
 	for _, g := range append([]*group(nil), s.order...) {
 		if s.groups[g.id] != g {
 			continue
 		}
 		if s.probeDue(g, now) {
-			i, ok := pidx[g.parent.ID]
-			if !ok || len(probes[i].p.Groups) >= maxEntries {
-				if pidx == nil {
-					pidx = map[id.ID]int{}
-				}
-				i = len(probes)
-				pidx[g.parent.ID] = i
-				probes = append(probes, probeOut{to: g.parent, p: &Probe{}})
-			}
-			probes[i].p.Groups = append(probes[i].p.Groups, g.id)
+			probes.add(g.parent, g.id)
 		}
 		kept := g.children[:0]
 		for _, c := range g.children {
@@ -71,20 +50,14 @@ func (s *Scribe) beat() {
 			if !s.beatDue(c, &e, now) {
 				continue
 			}
-			i, ok := idx[c.ref.ID]
-			if !ok || len(outs[i].b.Entries) >= maxEntries {
-				idx[c.ref.ID] = len(outs)
-				outs = append(outs, out{to: c.ref, b: &Beat{}})
-				i = len(outs) - 1
-			}
-			outs[i].b.Entries = append(outs[i].b.Entries, e)
+			beats.add(c.ref, e)
 		}
 	}
-	for _, o := range outs {
-		s.send(o.to, o.b)
+	for _, o := range beats.outs {
+		s.send(o.to, &Beat{Entries: o.entries})
 	}
-	for _, o := range probes {
-		s.send(o.to, o.p)
+	for _, o := range probes.outs {
+		s.send(o.to, &Probe{Groups: o.entries})
 	}
 }
 
@@ -117,27 +90,14 @@ func (s *Scribe) probeUnanswered(g *group, now time.Duration) bool {
 // refresh runs every RefreshPeriod: each parent hears from this node, with
 // the spare room in its subtree and its number of children.
 func (s *Scribe) refresh() {
-	type out struct {
-		to id.Ref
-		r  *Refresh
-	}
-	var outs []out
-	idx := map[id.ID]int{}
+	var refreshes batches[RefreshEntry]
 	for _, g := range s.order {
-		if !g.hasParent() {
-			continue
+		if g.hasParent() {
+			refreshes.add(g.parent, s.refreshEntry(g))
 		}
-		e := s.refreshEntry(g)
-		i, ok := idx[g.parent.ID]
-		if !ok || len(outs[i].r.Entries) >= maxEntries {
-			idx[g.parent.ID] = len(outs)
-			outs = append(outs, out{to: g.parent, r: &Refresh{}})
-			i = len(outs) - 1
-		}
-		outs[i].r.Entries = append(outs[i].r.Entries, e)
 	}
-	for _, o := range outs {
-		s.send(o.to, o.r)
+	for _, o := range refreshes.outs {
+		s.send(o.to, &Refresh{Entries: o.entries})
 	}
 }
 
