@@ -58,6 +58,17 @@ type RelayConfig struct {
 	// last second or so, before it declines requests from nodes that are
 	// not its children. Default 0.85.
 	ServeShare float64
+	// RepairShare bounds the chunks a node asks for (each request for a
+	// chunk, first or again) to this share of the stream's chunk rate on
+	// average, with bursts of RepairBurst worth of the stream's chunks;
+	// requests beyond wait. It keeps a storm of repairs from feeding
+	// itself: when every node falls behind at once (all of them short of
+	// CPU, say), the repairs they ask for load the uplinks and cores that
+	// made the chunks late, and the requests outlive their cause. Default
+	// 0: no bound.
+	RepairShare float64
+	// RepairBurst: see RepairShare. Default 1.5s.
+	RepairBurst time.Duration
 }
 
 // DefaultRelayConfig returns the documented defaults.
@@ -75,6 +86,7 @@ func DefaultRelayConfig() RelayConfig {
 		GiveUp:        3 * time.Second,
 		Keep:          200,
 		ServeShare:    0.85,
+		RepairBurst:   1500 * time.Millisecond,
 	}
 }
 
@@ -90,6 +102,8 @@ func (c RelayConfig) Validate() error {
 		return errors.New("scribe: serve share must be in (0, 1]")
 	case c.Keep < 1 || c.Keep > 10000:
 		return errors.New("scribe: relay keep must be in [1, 10000]")
+	case c.RepairShare < 0 || c.RepairShare > 0 && c.RepairBurst <= 0:
+		return errors.New("scribe: repair share must not be negative, and its burst must be positive")
 	}
 	return nil
 }
@@ -97,14 +111,18 @@ func (c RelayConfig) Validate() error {
 // RelayStats counts a relay's work.
 type RelayStats struct {
 	Forwarded, Shed, Skipped, Nacks, Served, Misses, Repaired, RepairFailed uint64
+	// RepairsDeferred counts the chunks whose request waited for the
+	// repair budget (RelayConfig.RepairShare) at least once.
+	RepairsDeferred uint64
 }
 
 type want struct {
-	seq   uint64
-	tries int
-	last  id.ID
-	tried []id.ID
-	next  time.Duration
+	seq      uint64
+	tries    int
+	last     id.ID
+	tried    []id.ID
+	next     time.Duration
+	deferred bool // waited for the repair budget
 }
 
 // SkipFunc reports whether a node leaves the copy of chunk seq for child
@@ -151,6 +169,7 @@ type Relay struct {
 	quiet    time.Duration // check has no work before then
 	wants    map[uint64]*want
 	wantList []uint64
+	budget   budget // bounds the requests (RelayConfig.RepairShare)
 	stats    RelayStats
 	stop     func()
 	stopped  bool
@@ -234,6 +253,7 @@ func (r *Relay) Chunk(from id.Ref, c *chunk.Chunk, fresh bool) {
 			r.dur = 200 * time.Millisecond
 		}
 		r.first, r.checked = c.Seq, c.Seq
+		r.budget = newBudget(r.cfg.RepairShare, r.cfg.RepairBurst, r.dur, now)
 	}
 	fromParent := from.ID == r.sc.Parent(g).ID
 	if fromParent {

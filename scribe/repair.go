@@ -214,11 +214,22 @@ func (r *Relay) retry() {
 				r.dropWant(seq)
 				continue
 			}
+			if !r.budget.take(now) {
+				if !w.deferred {
+					w.deferred = true
+					r.stats.RepairsDeferred++
+				}
+				kept = append(kept, seq)
+				r.wake(r.budget.ready(now))
+				continue
+			}
 			if to, ok := r.target(w); ok {
 				if _, seen := batch[to.ID]; !seen {
 					order = append(order, to)
 				}
 				batch[to.ID] = append(batch[to.ID], seq)
+			} else {
+				r.budget.refund()
 			}
 		}
 		kept = append(kept, seq)

@@ -106,6 +106,7 @@ func AddStats(out map[string]float64, s Stats, r RelayStats) {
 	out["served"] = float64(r.Served)
 	out["repaired"] = float64(r.Repaired)
 	out["repair_failed"] = float64(r.RepairFailed)
+	out["repairs_deferred"] = float64(r.RepairsDeferred)
 }
 
 // Summarize turns every viewer's figures into the lab's: hops_mean (mean
@@ -118,7 +119,7 @@ func Summarize(viewers []map[string]float64, forest bool) map[string]float64 {
 	out := map[string]float64{}
 	var hops, hopsN, depthMax, orphans, disjoint, n float64
 	var hist [repairBuckets]float64
-	sums := []string{"parent_losses", "parent_timeouts", "push_downs", "push_ups", "skipped", "evictions", "anycasts", "shed", "nacks", "served", "repaired", "repair_failed", "repairs", "loops", "replaced", "joins_sent", "routed_joins"}
+	sums := []string{"parent_losses", "parent_timeouts", "push_downs", "push_ups", "skipped", "evictions", "anycasts", "shed", "nacks", "served", "repaired", "repair_failed", "repairs_deferred", "repairs", "loops", "replaced", "joins_sent", "routed_joins"}
 	for _, v := range viewers {
 		n++
 		if v["hops_n"] > 0 {

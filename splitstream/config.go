@@ -103,6 +103,23 @@ func DefaultConfig() Config {
 	// ms), 10,000 viewers with 12 s of stream 0.9885 -> 0.9889.
 	sc.QuietBeats = true
 	sc.ProbeParent = true
+	// A viewer asks for at most a fifth of the stream's chunks a second
+	// (after a burst of 1.5 s of them; scribe.RelayConfig.RepairShare).
+	// Over QUIC, 200 viewers in one process keep 1.7-1.9 of this
+	// machine's two cores busy; six other processes busy for 5 s (a noisy
+	// neighbour) put every node behind at once, and the repairs they all
+	// asked for, unbounded, kept both cores full after the neighbour had
+	// gone, so chunks went on coming late. 60 s runs disturbed 10 s in:
+	// continuity 0.848, 0.862, 0.794 (p5 0.71-0.79; 38,000-58,000 repair
+	// requests, against about 850 in a quiet run) -> 0.889, 0.898, 0.878
+	// (p5 0.85-0.87; 15,000-24,000). Quiet runs keep 0.9999. In the
+	// simulator it binds in scenario H and with churn only: U identical,
+	// H 0.9982 either way, churn 0.9985 -> 0.9983 (repair p95 1600 ms
+	// either way). In a first, experimental build, a tenth cost churn
+	// continuity (0.9967), and bounding the tree, whose viewers repair
+	// what every hop above them lost, sank it (scenario U: 0.646): the
+	// tree keeps no bound.
+	r.RepairShare = 0.2
 	return Config{
 		Stripes:       4,
 		Scribe:        sc,

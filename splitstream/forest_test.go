@@ -492,3 +492,37 @@ func TestForestRootJoinsOneAtATime(t *testing.T) {
 		t.Errorf("continuity %.3f", mean)
 	}
 }
+
+// TestForestRepairBudget: under 30% loss a viewer misses far more than a
+// fifth of the chunks, yet asks for no more than its repair budget
+// allows (scribe.RelayConfig.RepairShare: a fifth of the chunk rate, after
+// a burst of 1.5 s of chunks), so that repairs cannot grow into a storm
+// that feeds itself.
+func TestForestRepairBudget(t *testing.T) {
+	const window = 30 * time.Second
+	w := newWorld(t, splitstream.Name, 1, 30, 0.3, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(10 * time.Second)
+	asked := map[*sim.Node]int{}
+	w.NW.Trace = func(from, _ *sim.Node, m wire.Message, _ int, _ bool) {
+		if n, ok := m.(*scribe.Nack); ok {
+			asked[from] += len(n.Seqs)
+		}
+	}
+	w.NW.RunFor(window)
+	cfg := splitstream.DefaultConfig().Relay
+	perSec := float64(time.Second) / float64(50*time.Millisecond)
+	bound := int(cfg.RepairBurst.Seconds()*perSec+cfg.RepairShare*perSec*window.Seconds()) + 1
+	most, deferred := 0, 0.0
+	for i := 1; i < len(w.Nodes); i++ {
+		most = max(most, asked[w.Nodes[i]])
+		deferred += forestOf(w, i).Stats()["repairs_deferred"]
+	}
+	t.Logf("most chunks asked for by a viewer in %v: %d (bound %d); requests deferred: %v", window, most, bound, deferred)
+	if most > bound {
+		t.Errorf("a viewer asked for %d chunks in %v, over its budget of %d", most, window, bound)
+	}
+	if deferred == 0 {
+		t.Error("no request waited for the budget: the test does not exercise it")
+	}
+}
