@@ -1,6 +1,10 @@
 package lab
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,12 +21,30 @@ func TestSourceKeepsPaceSim(t *testing.T) {
 // TestStreamQUICSmall runs a small forest over real QUIC on loopback: the
 // viewers play, nothing forged is played, and the source keeps pace with
 // the clock (a chunker that re-armed its timer from each late call ran
-// 5% slow here: pace 0.944).
+// 5% slow here: pace 0.944). With ALM_LAB_PROGRESS set, a line a second
+// counts what the viewers played.
 func TestStreamQUICSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 10s of stream over QUIC")
 	}
+	t.Setenv("ALM_LAB_PROGRESS", "1")
+	var out bytes.Buffer
+	progressOut = &out
+	t.Cleanup(func() { progressOut = os.Stderr })
 	r := runMode(t, "forest", 8, 10*time.Second, func(sc *Scenario) { sc.Net = "quic" })
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	played := 0
+	for _, l := range lines {
+		var p int
+		if i := strings.Index(l, " played="); i >= 0 {
+			fmt.Sscanf(l[i:], " played=%d", &p)
+		}
+		played += p
+	}
+	// 8 viewers, 20 chunks a second, a 10 s run, less the startup.
+	if len(lines) != 10 || !strings.Contains(out.String(), "answered=8 ") || played < 400 || played > 1600 {
+		t.Errorf("progress: %d lines, %d chunks played in all:\n%s", len(lines), played, out.String())
+	}
 	if r.Viewers != 8 || r.ForgedPlayed != 0 {
 		t.Fatalf("viewers %d, forged played %d", r.Viewers, r.ForgedPlayed)
 	}

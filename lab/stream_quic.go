@@ -208,10 +208,12 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	}
 	// Run, with churn once a second.
 	owed := 0.0
+	prog := newQUICProgress(progressOut)
 	for t := time.Second; t <= sc.Duration; t += time.Second {
 		if err := waitCtx(ctx, time.Second); err != nil {
 			return res, err
 		}
+		prog.tick(t, peers[1:])
 		if sc.Churn <= 0 {
 			continue
 		}

@@ -1,0 +1,90 @@
+package lab
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// quicProgress prints one line a second of a QUIC stream run when
+// ALM_LAB_PROGRESS is set (as the simulator's progress does): the chunks
+// the viewers played and missed, the repair requests they sent (tree,
+// forest) and the parents they gave up on timeout, all since their last
+// answer, and the CPU the process used over the second. A tool for
+// studying what a run does after a disturbance; it never changes the
+// run's results. Every node is asked on its own event loop, so a line
+// reports the answers that came in during the second before it, and
+// `answered` says how many did.
+type quicProgress struct {
+	w     io.Writer
+	start time.Time
+	cpu   time.Duration
+
+	mu    sync.Mutex
+	round progressSums
+	last  map[*streamPeer]progressSums // each viewer's totals at its last answer
+}
+
+// progressOut is where quicProgress writes (tests swap it).
+var progressOut io.Writer = os.Stderr
+
+type progressSums struct {
+	answered                         int
+	played, missed, nacks, pTimeouts float64
+}
+
+// newQUICProgress returns a progress printer, or nil when
+// ALM_LAB_PROGRESS is not set.
+func newQUICProgress(w io.Writer) *quicProgress {
+	if os.Getenv("ALM_LAB_PROGRESS") == "" {
+		return nil
+	}
+	return &quicProgress{w: w, start: time.Now(), cpu: cpuTime(), last: map[*streamPeer]progressSums{}}
+}
+
+// tick prints the answers of the round gone by and asks every viewer
+// again. t is the time into the stream.
+func (p *quicProgress) tick(t time.Duration, viewers []*streamPeer) {
+	if p == nil {
+		return
+	}
+	cpu := cpuTime()
+	p.mu.Lock()
+	r := p.round
+	p.round = progressSums{}
+	p.mu.Unlock()
+	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f repair_requests=%.0f parent_timeouts=%.0f cpu=%.2f\n",
+		t, time.Since(p.start).Seconds(), r.answered, r.played, r.missed, r.nacks, r.pTimeouts, (cpu - p.cpu).Seconds())
+	p.cpu = cpu
+	for _, v := range viewers {
+		if !v.died.IsZero() {
+			continue
+		}
+		v := v
+		v.q.Do(func() { p.answer(v) })
+	}
+}
+
+// answer adds what viewer v did since its last answer; v's event loop.
+func (p *quicProgress) answer(v *streamPeer) {
+	var now progressSums
+	if pl := v.st.Player(); pl != nil {
+		s := pl.Stats()
+		now.played, now.missed = float64(s.Played), float64(s.Missed)
+	}
+	if m := v.st.Mode(); m != nil {
+		ms := m.Stats()
+		now.nacks, now.pTimeouts = ms["nacks"], ms["parent_timeouts"]
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	before := p.last[v]
+	p.last[v] = now
+	p.round.answered++
+	p.round.played += now.played - before.played
+	p.round.missed += now.missed - before.missed
+	p.round.nacks += now.nacks - before.nacks
+	p.round.pTimeouts += now.pTimeouts - before.pTimeouts
+}
