@@ -62,7 +62,6 @@ func (p *quicProgress) tick(t time.Duration, viewers []*streamPeer) {
 		if !v.died.IsZero() {
 			continue
 		}
-		v := v
 		v.q.Do(func() { p.answer(v) })
 	}
 }
