@@ -93,6 +93,17 @@ type Uplink interface {
 	Backlog() time.Duration
 }
 
+// PeerQueue is implemented by an Env whose messages to each peer wait in
+// a queue of their own before they reach the uplink (over QUIC, what a
+// connection's congestion window lets through): QueueDelay is how long
+// the oldest message still waiting there for peer to has waited (0: none
+// waits), at least what a message sent to it now waits on top of the
+// uplink's Backlog. The simulator's uplink is one queue; it does not
+// implement it.
+type PeerQueue interface {
+	QueueDelay(to id.ID) time.Duration
+}
+
 // Laggard is implemented by an Env whose event loop can fall behind
 // (over QUIC, when the process is short of CPU): Lateness is how late the
 // node's timers have run of late. Failure detectors add it to their

@@ -47,6 +47,10 @@ func (e *nodeEnv) Backlog() time.Duration {
 	return e.n.shim.backlog()
 }
 
+// QueueDelay implements env.PeerQueue: how long the oldest frame for to
+// not yet written to its stream has waited.
+func (e *nodeEnv) QueueDelay(to id.ID) time.Duration { return e.n.queueDelay(to) }
+
 // Lateness implements env.Laggard (timers.go).
 func (e *nodeEnv) Lateness() time.Duration { return e.n.lateness(time.Now()) }
 

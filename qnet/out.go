@@ -48,6 +48,7 @@ func (o *outStream) abort() {
 // of the write and after it; the stream is then reset and the next frames
 // go on a new one.
 func (n *Node) writeFrames(ctx context.Context, p *peer, frames []queued) {
+	defer n.written(p, time.Time{})
 	if frames = n.dropStale(frames); len(frames) == 0 {
 		return
 	}
@@ -86,6 +87,9 @@ func (n *Node) writeFrames(ctx context.Context, p *peer, frames []queued) {
 		n.stats.framesSent.Add(uint64(i + 1 - first))
 		first = i + 1
 		buf = buf[:0]
+		if first < len(frames) {
+			n.written(p, frames[first].at)
+		}
 	}
 }
 

@@ -38,6 +38,9 @@ type peer struct {
 	queued  int           // guarded by Node.mu: bytes in queue
 	signal  chan struct{} // has room for one wake-up of the sender
 	running bool          // guarded by Node.mu
+	// writing is when the oldest frame the sender has taken but not yet
+	// written was queued (zero: none); guarded by Node.mu.
+	writing time.Time
 
 	// Owned by the sender goroutine.
 	retryAt time.Time
@@ -178,7 +181,56 @@ func (n *Node) take(p *peer, spare []queued) []queued {
 	defer n.mu.Unlock()
 	frames := p.queue
 	p.queue, p.queued = spare[:0], 0
+	p.writing = time.Time{}
+	if len(frames) > 0 {
+		p.writing = frames[0].at
+	}
 	return frames
+}
+
+// written notes that the sender has written (or dropped) the frames it
+// took up to next, the oldest it still holds (zero: none).
+func (n *Node) written(p *peer, next time.Time) {
+	n.mu.Lock()
+	p.writing = next
+	n.mu.Unlock()
+}
+
+// queueDelay is how long the oldest frame for to that has not been
+// written to its stream yet has waited: 0 when none waits.
+func (n *Node) queueDelay(to id.ID) time.Duration {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if p := n.peers[peerKey{id: to}]; p != nil {
+		return p.waited(time.Now())
+	}
+	return 0
+}
+
+// waited is how long p's oldest frame not yet written has waited at now;
+// n.mu is held.
+func (p *peer) waited(now time.Time) time.Duration {
+	oldest := p.writing
+	if oldest.IsZero() && len(p.queue) > 0 {
+		oldest = p.queue[0].at
+	}
+	if oldest.IsZero() {
+		return 0
+	}
+	return now.Sub(oldest)
+}
+
+// LongestWait is how long the oldest frame not yet written to its stream,
+// for any peer, has waited: the node's worst queue delay now.
+func (n *Node) LongestWait() time.Duration {
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var d time.Duration
+	for _, p := range n.peers {
+		d = max(d, p.waited(now))
+	}
+	return d
 }
 
 // retirePeer forgets p if nothing is queued for it, so that a Send starts
