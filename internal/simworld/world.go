@@ -35,6 +35,10 @@ type Options struct {
 	Latency time.Duration
 	// NoRelay sets stream.Config.NoRelay on every node.
 	NoRelay bool
+	// Wrap, if set, wraps the Env of node i (0: the source) before its
+	// protocols are built on it, for tests that change what a runtime
+	// reports to them (a peer's send queue, say).
+	Wrap func(i int, e env.Env) env.Env
 }
 
 // World is a source (index 0) and viewers over one overlay.
@@ -50,6 +54,7 @@ type World struct {
 	TS      *source.TestStream
 	Started bool
 	stagger bool
+	wrap    func(i int, e env.Env) env.Env
 }
 
 // New builds the source and viewers, joining 20ms apart, and lets the
@@ -68,7 +73,7 @@ func New(t *testing.T, o Options) *World {
 	}
 	key := ed25519.NewKeyFromSeed(append(make([]byte, 31), byte(o.Seed)))
 	ch, _ := chunk.NewChannel(key.Public().(ed25519.PublicKey), "t")
-	w := &World{T: t, NW: nw, Ch: ch, Key: key, stagger: o.Stagger}
+	w := &World{T: t, NW: nw, Ch: ch, Key: key, stagger: o.Stagger, wrap: o.Wrap}
 	w.Cfg = stream.DefaultConfig()
 	w.Cfg.Mode = o.Mode
 	w.Cfg.Rate = Rate
@@ -93,6 +98,9 @@ func (w *World) Add(upload int64, viewer bool) int {
 	node := w.NW.Add(sim.NodeSpec{Upload: upload}, func(e env.Env) env.Handler {
 		c := w.Cfg
 		c.Upload = upload
+		if w.wrap != nil {
+			e = w.wrap(len(w.Nodes), e)
+		}
 		var owner ed25519.PrivateKey
 		if !viewer {
 			owner = w.Key
