@@ -6,21 +6,28 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/almcast/alm/qnet"
 )
 
 // quicProgress prints one line a second of a QUIC stream run when
 // ALM_LAB_PROGRESS is set (as the simulator's progress does): the chunks
-// the viewers played and missed, the repair requests they sent (tree,
-// forest) and the parents they gave up on timeout, all since their last
-// answer, and the CPU the process used over the second. A tool for
-// studying what a run does after a disturbance; it never changes the
-// run's results. Every node is asked on its own event loop, so a line
-// reports the answers that came in during the second before it, and
-// `answered` says how many did.
+// the viewers played, missed, received and received after their playout
+// time, the repair requests they sent (tree, forest) and the parents they
+// gave up on timeout, all since their last answer; the frames and packets
+// every node sent and the frames dropped stale in their send queues over
+// the second; how long the oldest frame waiting in the source's send
+// queues, and in any viewer's, has waited; and the CPU the process used.
+// A tool for studying what a run does after a disturbance; it never
+// changes the run's results. Every node is asked on its own event loop,
+// so a line reports the answers that came in during the second before
+// it, and `answered` says how many did.
 type quicProgress struct {
 	w     io.Writer
 	start time.Time
 	cpu   time.Duration
+
+	net qnet.Stats // every node's network counters at the last line
 
 	mu    sync.Mutex
 	round progressSums
@@ -33,6 +40,7 @@ var progressOut io.Writer = os.Stderr
 type progressSums struct {
 	answered                         int
 	played, missed, nacks, pTimeouts float64
+	received, late                   float64
 }
 
 // newQUICProgress returns a progress printer, or nil when
@@ -46,18 +54,28 @@ func newQUICProgress(w io.Writer) *quicProgress {
 
 // tick prints the answers of the round gone by and asks every viewer
 // again. t is the time into the stream.
-func (p *quicProgress) tick(t time.Duration, viewers []*streamPeer) {
+func (p *quicProgress) tick(t time.Duration, src *streamPeer, viewers []*streamPeer) {
 	if p == nil {
 		return
 	}
 	cpu := cpuTime()
+	net := src.q.Stats()
+	var wait time.Duration
+	for _, v := range viewers {
+		net.Add(v.q.Stats())
+		if v.died.IsZero() {
+			wait = max(wait, v.q.LongestWait())
+		}
+	}
 	p.mu.Lock()
 	r := p.round
 	p.round = progressSums{}
 	p.mu.Unlock()
-	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f repair_requests=%.0f parent_timeouts=%.0f cpu=%.2f\n",
-		t, time.Since(p.start).Seconds(), r.answered, r.played, r.missed, r.nacks, r.pTimeouts, (cpu - p.cpu).Seconds())
-	p.cpu = cpu
+	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f\n",
+		t, time.Since(p.start).Seconds(), r.answered, r.played, r.missed, r.received, r.late, r.nacks, r.pTimeouts,
+		net.FramesSent-p.net.FramesSent, net.ShimPackets-p.net.ShimPackets, net.StaleDrops-p.net.StaleDrops,
+		src.q.LongestWait().Round(time.Millisecond), wait.Round(time.Millisecond), (cpu - p.cpu).Seconds())
+	p.cpu, p.net = cpu, net
 	for _, v := range viewers {
 		if !v.died.IsZero() {
 			continue
@@ -72,6 +90,7 @@ func (p *quicProgress) answer(v *streamPeer) {
 	if pl := v.st.Player(); pl != nil {
 		s := pl.Stats()
 		now.played, now.missed = float64(s.Played), float64(s.Missed)
+		now.received, now.late = float64(s.Received), float64(s.Late)
 	}
 	if m := v.st.Mode(); m != nil {
 		ms := m.Stats()
@@ -86,4 +105,6 @@ func (p *quicProgress) answer(v *streamPeer) {
 	p.round.missed += now.missed - before.missed
 	p.round.nacks += now.nacks - before.nacks
 	p.round.pTimeouts += now.pTimeouts - before.pTimeouts
+	p.round.received += now.received - before.received
+	p.round.late += now.late - before.late
 }

@@ -213,7 +213,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		if err := waitCtx(ctx, time.Second); err != nil {
 			return res, err
 		}
-		prog.tick(t, peers[1:])
+		prog.tick(t, peers[0], peers[1:])
 		if sc.Churn <= 0 {
 			continue
 		}
