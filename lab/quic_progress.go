@@ -37,10 +37,20 @@ type quicProgress struct {
 // progressOut is where quicProgress writes (tests swap it).
 var progressOut io.Writer = os.Stderr
 
+// The counters a viewer answers with, by their index in progressSums.v.
+const (
+	pPlayed = iota
+	pMissed
+	pReceived
+	pLate
+	pNacks    // repair requests sent
+	pTimeouts // parents given up on timeout
+	nProgress
+)
+
 type progressSums struct {
-	answered                         int
-	played, missed, nacks, pTimeouts float64
-	received, late                   float64
+	answered int
+	v        [nProgress]float64
 }
 
 // newQUICProgress returns a progress printer, or nil when
@@ -72,7 +82,7 @@ func (p *quicProgress) tick(t time.Duration, src *streamPeer, viewers []*streamP
 	p.round = progressSums{}
 	p.mu.Unlock()
 	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f\n",
-		t, time.Since(p.start).Seconds(), r.answered, r.played, r.missed, r.received, r.late, r.nacks, r.pTimeouts,
+		t, time.Since(p.start).Seconds(), r.answered, r.v[pPlayed], r.v[pMissed], r.v[pReceived], r.v[pLate], r.v[pNacks], r.v[pTimeouts],
 		net.FramesSent-p.net.FramesSent, net.ShimPackets-p.net.ShimPackets, net.StaleDrops-p.net.StaleDrops,
 		src.q.LongestWait().Round(time.Millisecond), wait.Round(time.Millisecond), (cpu - p.cpu).Seconds())
 	p.cpu, p.net = cpu, net
@@ -89,22 +99,19 @@ func (p *quicProgress) answer(v *streamPeer) {
 	var now progressSums
 	if pl := v.st.Player(); pl != nil {
 		s := pl.Stats()
-		now.played, now.missed = float64(s.Played), float64(s.Missed)
-		now.received, now.late = float64(s.Received), float64(s.Late)
+		now.v[pPlayed], now.v[pMissed] = float64(s.Played), float64(s.Missed)
+		now.v[pReceived], now.v[pLate] = float64(s.Received), float64(s.Late)
 	}
 	if m := v.st.Mode(); m != nil {
 		ms := m.Stats()
-		now.nacks, now.pTimeouts = ms["nacks"], ms["parent_timeouts"]
+		now.v[pNacks], now.v[pTimeouts] = ms["nacks"], ms["parent_timeouts"]
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	before := p.last[v]
 	p.last[v] = now
 	p.round.answered++
-	p.round.played += now.played - before.played
-	p.round.missed += now.missed - before.missed
-	p.round.nacks += now.nacks - before.nacks
-	p.round.pTimeouts += now.pTimeouts - before.pTimeouts
-	p.round.received += now.received - before.received
-	p.round.late += now.late - before.late
+	for i := range now.v {
+		p.round.v[i] += now.v[i] - before.v[i]
+	}
 }

@@ -142,6 +142,8 @@ type Relay struct {
 	cfg     RelayConfig
 	h       delivery.Host
 	e       env.Env
+	up      env.Uplink    // e's uplink backlog, or nil where e has none
+	pq      env.PeerQueue // e's per-peer queues, or nil where e has none
 	sc      *Scribe
 	groupOf func(seq uint64) id.ID
 	stride  uint64 // chunks seq and seq+stride are in the same tree
@@ -181,8 +183,11 @@ func NewRelay(h delivery.Host, sc *Scribe, cfg RelayConfig, groupOf func(seq uin
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{cfg: cfg, h: h, e: h.Env(), sc: sc, groupOf: groupOf, stride: 1,
-		pend: map[uint64][]id.Ref{}, wants: map[uint64]*want{}}, nil
+	r := &Relay{cfg: cfg, h: h, e: h.Env(), sc: sc, groupOf: groupOf, stride: 1,
+		pend: map[uint64][]id.Ref{}, wants: map[uint64]*want{}}
+	r.up, _ = r.e.(env.Uplink)
+	r.pq, _ = r.e.(env.PeerQueue)
+	return r, nil
 }
 
 // SetStride says that the trees take turns: chunk seq travels in the same
@@ -420,15 +425,15 @@ func (r *Relay) congested(to id.ID) bool {
 // queued is how long the messages waiting for peer to in its own queue
 // have waited (env.PeerQueue; 0 where the runtime has no such queues).
 func (r *Relay) queued(to id.ID) time.Duration {
-	if q, ok := r.e.(env.PeerQueue); ok {
-		return q.QueueDelay(to)
+	if r.pq != nil {
+		return r.pq.QueueDelay(to)
 	}
 	return 0
 }
 
 func (r *Relay) backlog() (time.Duration, bool) {
-	if u, ok := r.e.(env.Uplink); ok {
-		return u.Backlog(), true
+	if r.up != nil {
+		return r.up.Backlog(), true
 	}
 	return 0, false
 }
@@ -452,6 +457,7 @@ func (r *Relay) onNack(from id.Ref, n *Nack) {
 		return
 	}
 	b, _ := r.backlog()
+	stuck := r.queued(from.ID) > r.cfg.MaxBacklog // the asker's own queue (asked once)
 	var miss []uint64
 	for _, seq := range n.Seqs {
 		h := r.slotOf(seq)
@@ -475,7 +481,7 @@ func (r *Relay) onNack(from id.Ref, n *Nack) {
 			r.pend[seq] = append(r.pend[seq], from)
 		case !ok || !child && (b > r.cfg.ServeBacklog || r.spare != nil && !r.spare() || !r.idle(c, r.cfg.ServeShare)):
 			miss = append(miss, seq)
-		case child && r.queued(from.ID) > r.cfg.MaxBacklog:
+		case child && stuck:
 			// The child's own queue holds more than MaxBacklog (its
 			// connection takes less than is sent to it): the copy would
 			// come late and hold up the chunks behind it, so a peer
