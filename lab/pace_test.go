@@ -33,13 +33,20 @@ func TestStreamQUICSmall(t *testing.T) {
 	t.Cleanup(func() { progressOut = os.Stderr })
 	r := runMode(t, "forest", 8, 10*time.Second, func(sc *Scenario) { sc.Net = "quic" })
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	played := 0
+	played, conns := 0, 0
 	for _, l := range lines {
 		var p int
 		if i := strings.Index(l, " played="); i >= 0 {
 			fmt.Sscanf(l[i:], " played=%d", &p)
 		}
 		played += p
+		if i := strings.Index(l, " conns="); i >= 0 {
+			fmt.Sscanf(l[i:], " conns=%d", &conns)
+		}
+	}
+	// 9 nodes, each with a connection to some of the others.
+	if conns < 8 || conns > 9*8*2 {
+		t.Errorf("progress: %d connections open at the end", conns)
 	}
 	// 8 viewers, 20 chunks a second, a 10 s run, less the startup.
 	if len(lines) != 10 || !strings.Contains(out.String(), "answered=8 ") || played < 400 || played > 1600 {

@@ -17,7 +17,9 @@ import (
 // gave up on timeout, all since their last answer; the frames and packets
 // every node sent and the frames dropped stale in their send queues over
 // the second; how long the oldest frame waiting in the source's send
-// queues, and in any viewer's, has waited; and the CPU the process used.
+// queues, and in any viewer's, has waited; the CPU the process used; the
+// QUIC connections open; and what holds up that viewer's queue: a dial
+// not yet through, or its connection's round trip and congestion window.
 // A tool for studying what a run does after a disturbance; it never
 // changes the run's results. Every node is asked on its own event loop,
 // so a line reports the answers that came in during the second before
@@ -70,21 +72,24 @@ func (p *quicProgress) tick(t time.Duration, src *streamPeer, viewers []*streamP
 	}
 	cpu := cpuTime()
 	net := src.q.Stats()
-	var wait time.Duration
+	var worst qnet.QueueState // the viewers' longest-waiting send queue
 	for _, v := range viewers {
 		net.Add(v.q.Stats())
 		if v.died.IsZero() {
-			wait = max(wait, v.q.LongestWait())
+			if w := v.q.WorstQueue(); w.Wait > worst.Wait {
+				worst = w
+			}
 		}
 	}
 	p.mu.Lock()
 	r := p.round
 	p.round = progressSums{}
 	p.mu.Unlock()
-	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f\n",
+	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f conns=%d worst_dialing=%v worst_srtt=%v worst_cwnd=%d\n",
 		t, time.Since(p.start).Seconds(), r.answered, r.v[pPlayed], r.v[pMissed], r.v[pReceived], r.v[pLate], r.v[pNacks], r.v[pTimeouts],
 		net.FramesSent-p.net.FramesSent, net.ShimPackets-p.net.ShimPackets, net.StaleDrops-p.net.StaleDrops,
-		src.q.LongestWait().Round(time.Millisecond), wait.Round(time.Millisecond), (cpu - p.cpu).Seconds())
+		src.q.LongestWait().Round(time.Millisecond), worst.Wait.Round(time.Millisecond), (cpu - p.cpu).Seconds(),
+		net.ConnsOpen, worst.Dialing, worst.SRTT.Round(time.Millisecond), worst.Window)
 	p.cpu, p.net = cpu, net
 	for _, v := range viewers {
 		if !v.died.IsZero() {

@@ -222,15 +222,54 @@ func (p *peer) waited(now time.Time) time.Duration {
 
 // LongestWait is how long the oldest frame not yet written to its stream,
 // for any peer, has waited: the node's worst queue delay now.
-func (n *Node) LongestWait() time.Duration {
+func (n *Node) LongestWait() time.Duration { return n.WorstQueue().Wait }
+
+// QueueState describes one peer's send queue and what holds it up.
+type QueueState struct {
+	// Wait is how long its oldest frame not yet written has waited.
+	Wait time.Duration
+	// Frames is how many frames wait for the sender to take them.
+	Frames int
+	// Dialing: no connection to the peer is open, and the frames wait
+	// for one (a handshake under way, or a dial about to be tried).
+	Dialing bool
+	// SRTT and Window are the open connection's smoothed round-trip time
+	// and congestion window in bytes (zero while Dialing): a window that
+	// the round trip holds below what is sent keeps the frames waiting.
+	SRTT   time.Duration
+	Window uint64
+}
+
+// WorstQueue returns the state of the send queue whose oldest frame has
+// waited longest (the zero QueueState when none waits). A tool for study:
+// it tells a queue held up by a slow dial from one held up by its
+// connection.
+func (n *Node) WorstQueue() QueueState {
 	now := time.Now()
+	var q QueueState
+	var worst *peer
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	var d time.Duration
 	for _, p := range n.peers {
-		d = max(d, p.waited(now))
+		if d := p.waited(now); d > q.Wait {
+			q.Wait, worst = d, p
+		}
 	}
-	return d
+	var c *conn
+	if worst != nil {
+		q.Frames = len(worst.queue)
+		c = n.conns[worst.id]
+	}
+	n.mu.Unlock()
+	if worst == nil {
+		return q
+	}
+	if c == nil || !c.alive() {
+		q.Dialing = true
+		return q
+	}
+	st := c.qc.ConnectionStats()
+	q.SRTT, q.Window = st.SmoothedRTT, st.CongestionWindow
+	return q
 }
 
 // retirePeer forgets p if nothing is queued for it, so that a Send starts

@@ -66,6 +66,12 @@ func TestQueueDelay(t *testing.T) {
 	if d := a.LongestWait(); d < 100*time.Millisecond {
 		t.Errorf("longest wait %v, want the queue delay", d)
 	}
+	if w := a.WorstQueue(); !w.Dialing || w.Wait < 100*time.Millisecond || w.SRTT != 0 {
+		t.Errorf("worst queue %+v, want one waiting for its dial", w)
+	}
 	waitFor(t, "the dial to fail", func() bool { return a.Stats().SendDrops == 1 })
 	waitFor(t, "the queue delay to clear", func() bool { return qd.QueueDelay(b.Self().ID) == 0 })
+	if w := a.WorstQueue(); w != (QueueState{}) {
+		t.Errorf("worst queue %+v once nothing waits", w)
+	}
 }
