@@ -15,9 +15,14 @@ import (
 var errAborted = errors.New("qnet: stream aborted")
 
 // readBufSize is the read buffer of one incoming stream; a stream keeps a
-// frame buffer of up to keepBuf bytes between frames.
+// frame buffer of up to keepBuf bytes between frames. The read buffer
+// lives as long as its stream, which is as long as its connection, idle
+// or not: at 16 KB, 200 viewers in one process (about 24,000 connections)
+// kept 387 MB of them live, a third of the heap (1.2 GB when the stream
+// started; 0.95 GB at 4 KB). A frame longer than it is read straight
+// into its own buffer, past the read buffer.
 const (
-	readBufSize = 16 << 10
+	readBufSize = 4 << 10
 	keepBuf     = 64 << 10
 )
 
