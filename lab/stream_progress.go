@@ -71,6 +71,15 @@ func tally(ks map[string]*kind, name string, size int) {
 // ALM_LAB_HEAPPROFILE, if set (the CLI's --memprofile is taken after the
 // run, when the network is garbage).
 func (p *progress) heap() {
+	if os.Getenv("ALM_LAB_HEAPPROFILE") != "" {
+		collect()
+	}
+}
+
+// collect runs a garbage collection and, if ALM_LAB_HEAPPROFILE names a
+// file, writes a heap profile of what is live to it.
+func collect() {
+	runtime.GC()
 	name := os.Getenv("ALM_LAB_HEAPPROFILE")
 	if name == "" {
 		return
@@ -81,7 +90,6 @@ func (p *progress) heap() {
 		return
 	}
 	defer f.Close()
-	runtime.GC()
 	if err := pprof.WriteHeapProfile(f); err != nil {
 		fmt.Fprintln(os.Stderr, "lab:", err)
 	}
