@@ -19,7 +19,8 @@ import (
 // the second; how long the oldest frame waiting in the source's send
 // queues, and in any viewer's, has waited; the CPU the process used; the
 // QUIC connections open; and what holds up that viewer's queue: a dial
-// not yet through, or its connection's round trip and congestion window.
+// not yet through, or its connection's round trip and congestion window,
+// and the backlog of that viewer's uplink.
 // A tool for studying what a run does after a disturbance; it never
 // changes the run's results. Every node is asked on its own event loop,
 // so a line reports the answers that came in during the second before
@@ -85,11 +86,11 @@ func (p *quicProgress) tick(t time.Duration, src *streamPeer, viewers []*streamP
 	r := p.round
 	p.round = progressSums{}
 	p.mu.Unlock()
-	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f conns=%d worst_dialing=%v worst_srtt=%v worst_cwnd=%d\n",
+	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f conns=%d worst_dialing=%v worst_srtt=%v worst_cwnd=%d worst_backlog=%v\n",
 		t, time.Since(p.start).Seconds(), r.answered, r.v[pPlayed], r.v[pMissed], r.v[pReceived], r.v[pLate], r.v[pNacks], r.v[pTimeouts],
 		net.FramesSent-p.net.FramesSent, net.ShimPackets-p.net.ShimPackets, net.StaleDrops-p.net.StaleDrops,
 		src.q.LongestWait().Round(time.Millisecond), worst.Wait.Round(time.Millisecond), (cpu - p.cpu).Seconds(),
-		net.ConnsOpen, worst.Dialing, worst.SRTT.Round(time.Millisecond), worst.Window)
+		net.ConnsOpen, worst.Dialing, worst.SRTT.Round(time.Millisecond), worst.Window, worst.Backlog.Round(time.Millisecond))
 	p.cpu, p.net = cpu, net
 	for _, v := range viewers {
 		if !v.died.IsZero() {

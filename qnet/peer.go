@@ -238,6 +238,11 @@ type QueueState struct {
 	// the round trip holds below what is sent keeps the frames waiting.
 	SRTT   time.Duration
 	Window uint64
+	// Backlog is how long a packet sent now would wait on the node's
+	// uplink (the shim's queue; 0 without one): the round trip of every
+	// connection of the node, and the acknowledgements it sends, wait
+	// that long too.
+	Backlog time.Duration
 }
 
 // WorstQueue returns the state of the send queue whose oldest frame has
@@ -262,6 +267,9 @@ func (n *Node) WorstQueue() QueueState {
 	n.mu.Unlock()
 	if worst == nil {
 		return q
+	}
+	if n.shim != nil {
+		q.Backlog = n.shim.backlog()
 	}
 	if c == nil || !c.alive() {
 		q.Dialing = true
