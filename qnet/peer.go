@@ -222,14 +222,34 @@ func (p *peer) waited(now time.Time) time.Duration {
 
 // LongestWait is how long the oldest frame not yet written to its stream,
 // for any peer, has waited: the node's worst queue delay now.
-func (n *Node) LongestWait() time.Duration { return n.WorstQueue().Wait }
+func (n *Node) LongestWait() time.Duration {
+	_, d, _ := n.worst(time.Now())
+	return d
+}
+
+// worst returns the peer whose oldest frame not yet written has waited
+// longest at now (nil if none waits), that wait, and the connection open
+// for the peer (nil if none).
+func (n *Node) worst(now time.Time) (*peer, time.Duration, *conn) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var worst *peer
+	var d time.Duration
+	for _, p := range n.peers {
+		if w := p.waited(now); w > d {
+			d, worst = w, p
+		}
+	}
+	if worst == nil {
+		return nil, 0, nil
+	}
+	return worst, d, n.conns[worst.id]
+}
 
 // QueueState describes one peer's send queue and what holds it up.
 type QueueState struct {
 	// Wait is how long its oldest frame not yet written has waited.
 	Wait time.Duration
-	// Frames is how many frames wait for the sender to take them.
-	Frames int
 	// Dialing: no connection to the peer is open, and the frames wait
 	// for one (a handshake under way, or a dial about to be tried).
 	Dialing bool
@@ -248,26 +268,13 @@ type QueueState struct {
 // WorstQueue returns the state of the send queue whose oldest frame has
 // waited longest (the zero QueueState when none waits). A tool for study:
 // it tells a queue held up by a slow dial from one held up by its
-// connection.
+// connection or by the node's uplink.
 func (n *Node) WorstQueue() QueueState {
-	now := time.Now()
-	var q QueueState
-	var worst *peer
-	n.mu.Lock()
-	for _, p := range n.peers {
-		if d := p.waited(now); d > q.Wait {
-			q.Wait, worst = d, p
-		}
+	p, d, c := n.worst(time.Now())
+	if p == nil {
+		return QueueState{}
 	}
-	var c *conn
-	if worst != nil {
-		q.Frames = len(worst.queue)
-		c = n.conns[worst.id]
-	}
-	n.mu.Unlock()
-	if worst == nil {
-		return q
-	}
+	q := QueueState{Wait: d}
 	if n.shim != nil {
 		q.Backlog = n.shim.backlog()
 	}
