@@ -7,7 +7,6 @@
 package delivery
 
 import (
-	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -97,26 +96,21 @@ func Register(name string, f Factory) {
 	if _, dup := factories[name]; dup {
 		panic("delivery: mode " + name + " registered twice")
 	}
-	factories[name] = f
-}
-
-// New builds the named mode.
-func New(name string, h Host) (Mode, error) {
-	mu.Lock()
-	f, ok := factories[name]
-	mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("delivery: unknown mode %q (have %v)", name, Names())
+	if _, dup := args[name]; dup {
+		panic("delivery: mode " + name + " registered twice")
 	}
-	return f(h)
+	factories[name] = f
 }
 
 // Names lists the registered modes, sorted.
 func Names() []string {
 	mu.Lock()
 	defer mu.Unlock()
-	out := make([]string, 0, len(factories))
+	out := make([]string, 0, len(factories)+len(args))
 	for n := range factories {
+		out = append(out, n)
+	}
+	for n := range args {
 		out = append(out, n)
 	}
 	sort.Strings(out)

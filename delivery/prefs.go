@@ -48,8 +48,10 @@ const LagBaseSize = 2000
 
 var prefs = map[string]Preferences{}
 
-// preferences returns the named mode's preferences (zero: none).
-func preferences(name string) Preferences {
+// preferences returns the preferences of the mode a name or spec names
+// (zero: none); a mode's argument does not change them.
+func preferences(spec string) Preferences {
+	name, _ := SplitSpec(spec)
 	mu.Lock()
 	defer mu.Unlock()
 	return prefs[name]

@@ -3,5 +3,14 @@ package lab
 // The tree and forest modes (Scribe and SplitStream).
 import (
 	_ "github.com/almcast/alm/scribe"
-	_ "github.com/almcast/alm/splitstream"
+	"github.com/almcast/alm/splitstream"
 )
+
+// spec is the mode spec the scenario's nodes run for mode: the forest
+// with the scenario's stripes, else the mode as named.
+func (s *Scenario) spec(mode string) string {
+	if mode == splitstream.Name && s.Stripes > 0 {
+		return splitstream.Spec(s.Stripes)
+	}
+	return mode
+}

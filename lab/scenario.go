@@ -153,6 +153,10 @@ type Scenario struct {
 	// Default off: one first-in first-out uplink per node, where control
 	// waits behind the media queued before it.
 	ControlFirst bool `json:"control_first"`
+	// Stripes is the forest's number of stripes, 1 to 16; 0 takes the
+	// forest's default (splitstream.Config.Stripes, 4). Other modes
+	// ignore it.
+	Stripes int `json:"stripes,omitempty"`
 }
 
 // ControlSize is the largest message ControlFirst sends ahead of media: a
@@ -222,6 +226,8 @@ func (s *Scenario) Validate() error {
 		return errors.New("lab: the source needs some upload")
 	case s.Latency < 0 || s.Loss < 0 || s.Loss >= 1 || s.Churn < 0 || s.Churn >= 1:
 		return errors.New("lab: latency, loss or churn out of range")
+	case s.Stripes < 0 || s.Stripes > 16:
+		return fmt.Errorf("lab: %d stripes, want 1 to 16 (0: the forest's default)", s.Stripes)
 	case s.ControlFirst && s.Net != "sim":
 		return errors.New("lab: control-first is for the simulator (a QUIC node's uplink is its shim's)")
 	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0 || s.Buffer < 0 || s.Lead < 0:

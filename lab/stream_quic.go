@@ -80,7 +80,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	var mu sync.Mutex
 	var arrivals Histogram
 	scfg := stream.DefaultConfig()
-	scfg.Mode = mode
+	scfg.Mode = sc.spec(mode)
 	scfg.Player.StartupDelay = sc.Startup
 	scfg.Chunker.Duration = quicChunk(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6

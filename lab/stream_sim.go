@@ -90,7 +90,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	var arrivals Histogram
 	var peers []*simPlayer
 	scfg := stream.DefaultConfig()
-	scfg.Mode = mode
+	scfg.Mode = sc.spec(mode)
 	scfg.Player.StartupDelay = sc.Startup
 	scfg.Chunker.Duration = delivery.ChunkDuration(mode, sc.Chunk)
 	res.ChunkMs = float64(scfg.Chunker.Duration) / 1e6

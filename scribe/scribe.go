@@ -189,6 +189,16 @@ func (s *Scribe) SetFeeder(r id.Ref) { s.feeder = r }
 // spare capacity when joins fail (SplitStream's spare-capacity group).
 func (s *Scribe) SetSpareTree(g id.ID) { s.spare = g }
 
+// SetParentTimeout replaces Config.ParentTimeout, for a mode that learns
+// only once the stream is known how far apart its data comes (a forest's
+// stripe brings a chunk every stripes × chunk duration). A timeout no
+// longer than BeatPeriod or RefreshPeriod is ignored.
+func (s *Scribe) SetParentTimeout(d time.Duration) {
+	if d > s.cfg.BeatPeriod && d > s.cfg.RefreshPeriod {
+		s.cfg.ParentTimeout = d
+	}
+}
+
 // Start registers the Scribe with the overlay and starts its timers.
 func (s *Scribe) Start() {
 	if s.started {

@@ -14,8 +14,16 @@ import (
 const Name = "forest"
 
 func init() {
-	delivery.Register(Name, func(h delivery.Host) (delivery.Mode, error) {
-		return New(h, DefaultConfig())
+	delivery.RegisterArg(Name, func(h delivery.Host, arg string) (delivery.Mode, error) {
+		cfg := DefaultConfig()
+		if arg != "" {
+			k, err := ParseStripes(arg)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Stripes = k
+		}
+		return New(h, cfg)
 	})
 	// Each hop sends a chunk whole to each child in turn: short chunks
 	// keep hops short. Trees push every chunk with little jitter, so
@@ -137,6 +145,9 @@ func (f *Forest) serve() {
 	}
 	f.sc.SetFeeder(f.h.Source())
 	f.sc.SetSpareTree(f.spare)
+	if m := f.h.Meta(); m != nil {
+		f.sc.SetParentTimeout(parentTimeout(f.cfg.Scribe.ParentTimeout, k, time.Duration(m.ChunkDuration)))
+	}
 	f.sc.Start()
 }
 
@@ -218,7 +229,7 @@ func (f *Forest) Capacity() int { return f.cap }
 
 // Stats implements delivery.Mode.
 func (f *Forest) Stats() map[string]float64 {
-	out := map[string]float64{"children": float64(f.total()), "cap": float64(f.cap)}
+	out := map[string]float64{"children": float64(f.total()), "cap": float64(f.cap), "stripes": float64(len(f.stripes))}
 	if !f.h.IsSource() {
 		var sum, n, dmax, orphan, interior float64
 		for _, s := range f.stripes {

@@ -526,3 +526,72 @@ func TestForestRepairBudget(t *testing.T) {
 		t.Error("no request waited for the budget: the test does not exercise it")
 	}
 }
+
+// TestForestSpecStripes runs a forest of 16 stripes, SplitStream's own
+// number, named by the mode spec "forest/16" at the source: the viewers,
+// which have no mode of their own, build the same forest from the
+// channel's signed metadata. Every viewer ends up in 16 stripes with a
+// parent in each, no node over its cap, and the stream plays: a stripe
+// brings a chunk every 800ms here, and children wait on a silent parent
+// in proportion (parentTimeout). Specs outside 1 to 16 stripes are
+// refused.
+func TestForestSpecStripesProbe(t *testing.T) {
+	for _, n := range []int{48, 96} {
+		for seed := uint64(1); seed <= 4; seed++ {
+			w := simworld.New(t, simworld.Options{Mode: splitstream.Spec(16), Seed: seed, Viewers: n,
+				Upload: func(int) int64 { return 2 * rate }, Chunk: 50 * time.Millisecond, Stagger: true, MetaMode: true})
+			w.Start()
+			w.NW.RunFor(20 * time.Second)
+			orph := 0
+			homes := map[int]int{}
+			for i := 1; i < len(w.Nodes); i++ {
+				f := forestOf(w, i)
+				if f.Stats()["orphan"] > 0 {
+					orph++
+				}
+				homes[f.Home()]++
+			}
+			mean, worst := w.Continuity()
+			t.Logf("n %d seed %d: mean %.4f worst %.4f orphans %d homes %v", n, seed, mean, worst, orph, homes)
+		}
+	}
+}
+
+func TestForestSpecStripes(t *testing.T) {
+	w := simworld.New(t, simworld.Options{Mode: splitstream.Spec(16), Seed: 3, Viewers: 48,
+		Upload: func(int) int64 { return 2 * rate }, Chunk: 50 * time.Millisecond, Stagger: true, MetaMode: true})
+	w.Start()
+	w.NW.RunFor(20 * time.Second)
+	for i := 1; i < len(w.Nodes); i++ {
+		f := forestOf(w, i)
+		st := f.Stats()
+		if len(f.Stripes()) != 16 || st["stripes"] != 16 {
+			t.Fatalf("viewer %d runs %d stripes (stats %v), want 16", i, len(f.Stripes()), st["stripes"])
+		}
+		if st["orphan"] > 0 {
+			t.Errorf("viewer %d lacks a parent in some stripe", i)
+		}
+		if st["children"] > float64(f.Capacity()) {
+			t.Errorf("viewer %d: %v children, cap %d", i, st["children"], f.Capacity())
+		}
+	}
+	if n := len(forestOf(w, 0).Stripes()); n != 16 {
+		t.Fatalf("the source runs %d stripes, want 16", n)
+	}
+	mean, worst := w.Continuity()
+	t.Logf("16 stripes: continuity mean %.4f, worst %.4f", mean, worst)
+	// Seeds 1-4 with 48 and 96 viewers: 0.988-0.999, no orphan; with
+	// the 700ms parent timeout of 4 stripes, 0.93-0.95 and 2-16 viewers
+	// left without a parent in some stripe.
+	if mean < 0.98 {
+		t.Errorf("continuity mean %.4f, want 0.98 or more", mean)
+	}
+	for _, arg := range []string{"0", "17", "x", ""} {
+		if _, err := splitstream.ParseStripes(arg); err == nil {
+			t.Errorf("ParseStripes(%q) took it", arg)
+		}
+	}
+	if splitstream.Spec(0) != splitstream.Name {
+		t.Errorf("Spec(0) = %q, want the plain name", splitstream.Spec(0))
+	}
+}

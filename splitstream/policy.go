@@ -2,6 +2,7 @@ package splitstream
 
 import (
 	"math"
+	"time"
 
 	"github.com/almcast/alm/id"
 	"github.com/almcast/alm/scribe"
@@ -234,4 +235,25 @@ func (f *Forest) Spare(g id.ID) int {
 		return 0
 	}
 	return max(0, f.cap-f.total())
+}
+
+// tunedPeriod is the time between a stripe's chunks that the forest's
+// parent timeout was tuned for: 4 stripes of 50ms chunks.
+const tunedPeriod = 200 * time.Millisecond
+
+// parentTimeout is how long a child waits on a silent parent in a forest
+// of k stripes of dur chunks: base, scaled up with the time between a
+// stripe's chunks beyond tunedPeriod. A parent sends each chunk to its
+// children in turn, so a child's chunk, and a beat or a probe's answer
+// queued behind it, can come a whole stripe period late: 16 stripes of
+// 50ms chunks put 800ms between a stripe's chunks, and at the base 700ms
+// children gave up live parents (96 simulated viewers, 20 s: 190 parents
+// given up, 9 viewers left without a parent in some stripe, continuity
+// 0.964).
+func parentTimeout(base time.Duration, k int, dur time.Duration) time.Duration {
+	period := time.Duration(k) * dur
+	if period <= tunedPeriod {
+		return base
+	}
+	return time.Duration(float64(base) * float64(period) / float64(tunedPeriod))
 }

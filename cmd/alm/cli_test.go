@@ -127,6 +127,11 @@ func TestCLI(t *testing.T) {
 			[]string{"alm player:", taken, "address already in use"}, 0},
 		{"LabUploadShares", []string{"lab", "--upload", "3x:50"}, 1, []string{"alm lab:", "upload", "100%"}, 0},
 		{"LabRate", []string{"lab", "--rate", "abc"}, 1, []string{"alm lab:", `"abc"`, "bit rate"}, 0},
+		{"LabStripes", []string{"lab", "--modes", "forest", "--stripes", "17"}, 1, []string{"alm lab:", "17 stripes", "1 to 16"}, 0},
+		{"SourceStripesRange", []string{"source", "--listen", src, "--key", key("SourceStripesRange"), "--mode", "forest", "--stripes", "17"}, 1,
+			[]string{"alm source:", "-stripes 17", "1 to 16"}, 0},
+		{"SourceStripesNotForest", []string{"source", "--listen", src, "--key", key("SourceStripesNotForest"), "--mode", "mesh", "--stripes", "8"}, 1,
+			[]string{"alm source:", "-stripes is for -mode forest", "mesh"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

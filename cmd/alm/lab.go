@@ -41,6 +41,7 @@ func runLab(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.TuneIn, "tune-in", sc.TuneIn, fmt.Sprintf("time over which the viewers start watching once the stream starts (default: sim 1s, or 1s per %d viewers in larger audiences; quic the join interval per viewer, at least 1s)", lab.TuneInRate))
 	fs.DurationVar(&sc.Lead, "lead", sc.Lead, "how long the stream runs before the audience starts to tune in (0: as it starts)")
 	fs.BoolVar(&sc.ControlFirst, "control-first", sc.ControlFirst, fmt.Sprintf("sim: each node's uplink sends messages of %d bytes or less (control) ahead of the chunks waiting, as a send scheduler would (default: one first-in first-out uplink per node)", lab.ControlSize))
+	fs.IntVar(&sc.Stripes, "stripes", sc.Stripes, stripesUsage)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	reportDir := fs.String("report", "", "also write an HTML report with plots, and results.json, into this directory")
 	rates := fs.String("rates", "", "sweep the stream rate: fractions of rmax like 0.5,0.7,0.9,1.0 (all ≤ 10, no unit) or bit rates like 500k,1M; upload capacities stay those at --rate")

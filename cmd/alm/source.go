@@ -30,6 +30,7 @@ func runSource(ctx context.Context, args []string) error {
 	name := fs.String("channel", "live", "channel name (letters, digits, '.', '_', '-')")
 	input := fs.String("input", "test:1M", "rtp:FILE.sdp (RTP the SDP describes, as ffmpeg or GStreamer send it), rtp-ts:PORT (MPEG-TS over RTP on PORT, as OBS sends it) or test:BITRATE (built-in tone)")
 	mode := fs.String("mode", "direct", "delivery mode ("+strings.Join(delivery.Names(), ", ")+")")
+	stripes := fs.Int("stripes", 0, stripesUsage)
 	keyFile := fs.String("key", "source.key", "ed25519 key file, created (mode 0600) when absent; it owns the channel")
 	rateS := fs.String("rate", "", "nominal stream rate for rtp input (default: 1M)")
 	chunkDur := fs.Duration("chunk", 0, "chunk duration (default: the mode's own, 25ms for tree and forest, 200ms for the others)")
@@ -47,7 +48,9 @@ func runSource(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg := stream.DefaultConfig()
-	cfg.Mode = *mode
+	if cfg.Mode, err = modeSpec(*mode, *stripes); err != nil {
+		return err
+	}
 	cfg.Chunker.Duration = delivery.ChunkDuration(*mode, *chunkDur)
 	// Chunks are numbered by the wall clock: a restarted source goes on
 	// above every number it signed before (source.ChunkerConfig.FirstSeq).
@@ -157,7 +160,7 @@ func runSource(ctx context.Context, args []string) error {
 		log.Info("waiting for RTP", "media", len(sdp.Media), "ports", fmt.Sprint(ing.Addrs()))
 	}
 	fmt.Println(p.st.Channel().String())
-	log.Info("broadcasting", "channel", p.st.Channel().String(), "listen", p.q.Self().Addr, "mode", *mode, "id", p.q.Self().ID.String())
+	log.Info("broadcasting", "channel", p.st.Channel().String(), "listen", p.q.Self().Addr, "mode", cfg.Mode, "id", p.q.Self().ID.String())
 
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()

@@ -35,6 +35,9 @@ type Options struct {
 	Latency time.Duration
 	// NoRelay sets stream.Config.NoRelay on every node.
 	NoRelay bool
+	// MetaMode leaves the viewers without a mode of their own: each runs
+	// the one the source's signed metadata names (Mode, argument and all).
+	MetaMode bool
 	// Wrap, if set, wraps the Env of node i (0: the source) before its
 	// protocols are built on it, for tests that change what a runtime
 	// reports to them (a peer's send queue, say).
@@ -54,7 +57,9 @@ type World struct {
 	TS      *source.TestStream
 	Started bool
 	stagger bool
-	wrap    func(i int, e env.Env) env.Env
+	// metaMode: viewers take their mode from the metadata (Options).
+	metaMode bool
+	wrap     func(i int, e env.Env) env.Env
 }
 
 // New builds the source and viewers, joining 20ms apart, and lets the
@@ -73,7 +78,7 @@ func New(t *testing.T, o Options) *World {
 	}
 	key := ed25519.NewKeyFromSeed(append(make([]byte, 31), byte(o.Seed)))
 	ch, _ := chunk.NewChannel(key.Public().(ed25519.PublicKey), "t")
-	w := &World{T: t, NW: nw, Ch: ch, Key: key, stagger: o.Stagger, wrap: o.Wrap}
+	w := &World{T: t, NW: nw, Ch: ch, Key: key, stagger: o.Stagger, wrap: o.Wrap, metaMode: o.MetaMode}
 	w.Cfg = stream.DefaultConfig()
 	w.Cfg.Mode = o.Mode
 	w.Cfg.Rate = Rate
@@ -98,6 +103,9 @@ func (w *World) Add(upload int64, viewer bool) int {
 	node := w.NW.Add(sim.NodeSpec{Upload: upload}, func(e env.Env) env.Handler {
 		c := w.Cfg
 		c.Upload = upload
+		if viewer && w.metaMode {
+			c.Mode = ""
+		}
 		if w.wrap != nil {
 			e = w.wrap(len(w.Nodes), e)
 		}
