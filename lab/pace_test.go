@@ -22,7 +22,7 @@ func TestSourceKeepsPaceSim(t *testing.T) {
 // viewers play, nothing forged is played, and the source keeps pace with
 // the clock (a chunker that re-armed its timer from each late call ran
 // 5% slow here: pace 0.944). With ALM_LAB_PROGRESS set, a line a second
-// counts what the viewers played.
+// counts what the viewers played and what the fullest uplink sent.
 func TestStreamQUICSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 10s of stream over QUIC")
@@ -33,7 +33,7 @@ func TestStreamQUICSmall(t *testing.T) {
 	t.Cleanup(func() { progressOut = os.Stderr })
 	r := runMode(t, "forest", 8, 10*time.Second, func(sc *Scenario) { sc.Net = "quic" })
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	played, conns := 0, 0
+	played, conns, hotCap := 0, 0, 0
 	for _, l := range lines {
 		var p int
 		if i := strings.Index(l, " played="); i >= 0 {
@@ -43,6 +43,14 @@ func TestStreamQUICSmall(t *testing.T) {
 		if i := strings.Index(l, " conns="); i >= 0 {
 			fmt.Sscanf(l[i:], " conns=%d", &conns)
 		}
+		if i := strings.Index(l, " hot_cap="); i >= 0 {
+			fmt.Sscanf(l[i:], " hot_cap=%d", &hotCap)
+		}
+	}
+	// The fullest uplink's figures: a forest viewer with upload has a cap,
+	// and its chunks show by protocol.
+	if hotCap <= 0 || !strings.Contains(out.String(), " hot_kbit_chunk=") {
+		t.Errorf("progress: no fullest uplink's figures (cap %d):\n%s", hotCap, out.String())
 	}
 	// 9 nodes, each with a connection to some of the others.
 	if conns < 8 || conns > 9*8*2 {

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/qnet"
 )
 
@@ -20,7 +23,10 @@ import (
 // queues, and in any viewer's, has waited; the CPU the process used; the
 // QUIC connections open; and what holds up that viewer's queue: a dial
 // not yet through, or its connection's round trip and congestion window,
-// and the backlog of that viewer's uplink.
+// and the backlog of that viewer's uplink; and, for the viewer whose
+// uplink held the most when it last answered, what it sent since its
+// answer before: frame bytes by protocol, the chunks it forwarded down
+// its trees and served on request, and its children and cap.
 // A tool for studying what a run does after a disturbance; it never
 // changes the run's results. Every node is asked on its own event loop,
 // so a line reports the answers that came in during the second before
@@ -35,6 +41,23 @@ type quicProgress struct {
 	mu    sync.Mutex
 	round progressSums
 	last  map[*streamPeer]progressSums // each viewer's totals at its last answer
+	sent  map[*streamPeer]hotTotals    // each viewer's sending totals at its last answer
+}
+
+// hotTotals are what a viewer has sent, for the hottest uplink's figures:
+// frame bytes by protocol, and its mode's forwarded and served chunks.
+type hotTotals struct {
+	proto             map[string]uint64
+	forwarded, served float64
+}
+
+// hotUplink is the viewer whose uplink held the most at its answer, and
+// what it sent since its answer before.
+type hotUplink struct {
+	backlog           time.Duration
+	proto             map[string]uint64 // frame bytes by protocol
+	forwarded, served float64
+	children, cap     float64
 }
 
 // progressOut is where quicProgress writes (tests swap it).
@@ -54,6 +77,7 @@ const (
 type progressSums struct {
 	answered int
 	v        [nProgress]float64
+	hot      hotUplink
 }
 
 // newQUICProgress returns a progress printer, or nil when
@@ -62,7 +86,7 @@ func newQUICProgress(w io.Writer) *quicProgress {
 	if os.Getenv("ALM_LAB_PROGRESS") == "" {
 		return nil
 	}
-	return &quicProgress{w: w, start: time.Now(), cpu: cpuTime(), last: map[*streamPeer]progressSums{}}
+	return &quicProgress{w: w, start: time.Now(), cpu: cpuTime(), last: map[*streamPeer]progressSums{}, sent: map[*streamPeer]hotTotals{}}
 }
 
 // tick prints the answers of the round gone by and asks every viewer
@@ -86,11 +110,11 @@ func (p *quicProgress) tick(t time.Duration, src *streamPeer, viewers []*streamP
 	r := p.round
 	p.round = progressSums{}
 	p.mu.Unlock()
-	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f conns=%d worst_dialing=%v worst_srtt=%v worst_cwnd=%d worst_backlog=%v\n",
+	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f conns=%d worst_dialing=%v worst_srtt=%v worst_cwnd=%d worst_backlog=%v%s\n",
 		t, time.Since(p.start).Seconds(), r.answered, r.v[pPlayed], r.v[pMissed], r.v[pReceived], r.v[pLate], r.v[pNacks], r.v[pTimeouts],
 		net.FramesSent-p.net.FramesSent, net.ShimPackets-p.net.ShimPackets, net.StaleDrops-p.net.StaleDrops,
 		src.q.LongestWait().Round(time.Millisecond), worst.Wait.Round(time.Millisecond), (cpu - p.cpu).Seconds(),
-		net.ConnsOpen, worst.Dialing, worst.SRTT.Round(time.Millisecond), worst.Window, worst.Backlog.Round(time.Millisecond))
+		net.ConnsOpen, worst.Dialing, worst.SRTT.Round(time.Millisecond), worst.Window, worst.Backlog.Round(time.Millisecond), r.hot)
 	p.cpu, p.net = cpu, net
 	for _, v := range viewers {
 		if !v.died.IsZero() {
@@ -108,10 +132,17 @@ func (p *quicProgress) answer(v *streamPeer) {
 		now.v[pPlayed], now.v[pMissed] = float64(s.Played), float64(s.Missed)
 		now.v[pReceived], now.v[pLate] = float64(s.Received), float64(s.Late)
 	}
+	var ms map[string]float64
 	if m := v.st.Mode(); m != nil {
-		ms := m.Stats()
+		ms = m.Stats()
 		now.v[pNacks], now.v[pTimeouts] = ms["nacks"], ms["parent_timeouts"]
 	}
+	var backlog time.Duration
+	if up, ok := v.q.Env().(env.Uplink); ok {
+		backlog = up.Backlog()
+	}
+	sent, _ := v.q.ProtoBytes()
+	tot := hotTotals{proto: sent, forwarded: ms["forwarded"], served: ms["served"]}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	before := p.last[v]
@@ -120,4 +151,33 @@ func (p *quicProgress) answer(v *streamPeer) {
 	for i := range now.v {
 		p.round.v[i] += now.v[i] - before.v[i]
 	}
+	prev, seen := p.sent[v]
+	p.sent[v] = tot
+	if seen && backlog > p.round.hot.backlog {
+		h := hotUplink{backlog: backlog, proto: map[string]uint64{}, children: ms["children"], cap: ms["cap"],
+			forwarded: tot.forwarded - prev.forwarded, served: tot.served - prev.served}
+		for k, b := range tot.proto {
+			h.proto[k] = b - prev.proto[k]
+		}
+		p.round.hot = h
+	}
+}
+
+// String formats the hottest uplink's figures for a progress line (empty
+// before any viewer has answered twice).
+func (h hotUplink) String() string {
+	if h.proto == nil {
+		return ""
+	}
+	keys := make([]string, 0, len(h.proto))
+	for k := range h.proto {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, " hot_backlog=%v hot_children=%.0f hot_cap=%.0f hot_forwarded=%.0f hot_served=%.0f", h.backlog.Round(time.Millisecond), h.children, h.cap, h.forwarded, h.served)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " hot_kbit_%s=%.0f", k, float64(h.proto[k])*8/1000)
+	}
+	return b.String()
 }
