@@ -7,6 +7,7 @@
 package delivery
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -86,31 +87,26 @@ type Factory func(h Host) (Mode, error)
 
 var (
 	mu        sync.Mutex
-	factories = map[string]Factory{}
+	factories = map[string]ArgFactory{} // every mode, by name
 )
 
-// Register makes a mode available by name; modes call it from init.
+// Register makes a mode that takes no argument available by name; modes
+// call it from init.
 func Register(name string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := factories[name]; dup {
-		panic("delivery: mode " + name + " registered twice")
-	}
-	if _, dup := args[name]; dup {
-		panic("delivery: mode " + name + " registered twice")
-	}
-	factories[name] = f
+	RegisterArg(name, func(h Host, arg string) (Mode, error) {
+		if arg != "" {
+			return nil, fmt.Errorf("delivery: mode %q takes no argument (spec %q)", name, Spec(name, arg))
+		}
+		return f(h)
+	})
 }
 
 // Names lists the registered modes, sorted.
 func Names() []string {
 	mu.Lock()
 	defer mu.Unlock()
-	out := make([]string, 0, len(factories)+len(args))
+	out := make([]string, 0, len(factories))
 	for n := range factories {
-		out = append(out, n)
-	}
-	for n := range args {
 		out = append(out, n)
 	}
 	sort.Strings(out)

@@ -14,21 +14,15 @@ import (
 // gives none: the mode's default).
 type ArgFactory func(h Host, arg string) (Mode, error)
 
-// args holds the modes registered with RegisterArg.
-var args = map[string]ArgFactory{}
-
 // RegisterArg makes a mode that takes an argument available by name;
 // modes call it from init.
 func RegisterArg(name string, f ArgFactory) {
 	mu.Lock()
 	defer mu.Unlock()
-	if _, dup := args[name]; dup {
-		panic("delivery: mode " + name + " registered twice")
-	}
 	if _, dup := factories[name]; dup {
 		panic("delivery: mode " + name + " registered twice")
 	}
-	args[name] = f
+	factories[name] = f
 }
 
 // Spec joins a mode's name and argument into a spec ("" arg: the name).
@@ -46,30 +40,16 @@ func SplitSpec(spec string) (name, arg string) {
 	return name, arg
 }
 
-// TakesArg reports whether the named mode takes an argument.
-func TakesArg(name string) bool {
-	mu.Lock()
-	defer mu.Unlock()
-	_, ok := args[name]
-	return ok
-}
-
 // New builds the mode spec names: a mode's name, or a name and argument
 // for a mode registered with RegisterArg. A spec with an argument for a
 // mode that takes none is an error.
 func New(spec string, h Host) (Mode, error) {
 	name, arg := SplitSpec(spec)
 	mu.Lock()
-	f, plain := factories[name]
-	af, withArg := args[name]
+	f, ok := factories[name]
 	mu.Unlock()
-	switch {
-	case withArg:
-		return af(h, arg)
-	case !plain:
+	if !ok {
 		return nil, fmt.Errorf("delivery: unknown mode %q (have %v)", name, Names())
-	case arg != "":
-		return nil, fmt.Errorf("delivery: mode %q takes no argument (spec %q)", name, spec)
 	}
-	return f(h)
+	return f(h, arg)
 }

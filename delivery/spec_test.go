@@ -49,9 +49,6 @@ func TestSpec(t *testing.T) {
 	if names := Names(); !slices.Contains(names, "test-arg") || !slices.Contains(names, "test-plain") {
 		t.Errorf("Names() = %v, want both test modes", names)
 	}
-	if !TakesArg("test-arg") || TakesArg("test-plain") {
-		t.Error("TakesArg: wrong")
-	}
 	// A spec's argument leaves the mode's preferences as they are.
 	if got := ChunkDuration("test-arg/16", 0); got != 25*time.Millisecond {
 		t.Errorf("ChunkDuration(test-arg/16) = %v, want the mode's 25ms", got)
