@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/almcast/alm/qnet"
+	"github.com/almcast/alm/splitstream"
 )
 
 // UploadClass is a share of viewers with one upload capacity.
@@ -211,6 +212,11 @@ func DefaultScenario() Scenario {
 
 // Validate reports the first bad knob and fills the JSON mirrors.
 func (s *Scenario) Validate() error {
+	if s.Stripes != 0 {
+		if err := splitstream.CheckStripes(s.Stripes); err != nil {
+			return fmt.Errorf("lab: %w (0: the forest's default)", err)
+		}
+	}
 	switch {
 	case s.Net != "sim" && s.Net != "quic":
 		return fmt.Errorf("lab: net %q is neither sim nor quic", s.Net)
@@ -226,8 +232,6 @@ func (s *Scenario) Validate() error {
 		return errors.New("lab: the source needs some upload")
 	case s.Latency < 0 || s.Loss < 0 || s.Loss >= 1 || s.Churn < 0 || s.Churn >= 1:
 		return errors.New("lab: latency, loss or churn out of range")
-	case s.Stripes < 0 || s.Stripes > 16:
-		return fmt.Errorf("lab: %d stripes, want 1 to 16 (0: the forest's default)", s.Stripes)
 	case s.ControlFirst && s.Net != "sim":
 		return errors.New("lab: control-first is for the simulator (a QUIC node's uplink is its shim's)")
 	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0 || s.Buffer < 0 || s.Lead < 0:

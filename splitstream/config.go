@@ -142,9 +142,10 @@ func DefaultConfig() Config {
 
 // Validate reports the first field out of range.
 func (c Config) Validate() error {
+	if err := CheckStripes(c.Stripes); err != nil {
+		return err
+	}
 	switch {
-	case c.Stripes < 1 || c.Stripes > 16:
-		return fmt.Errorf("splitstream: %d stripes, want 1 to 16", c.Stripes)
 	case c.Headroom < 0 || c.Headroom >= 1 || c.Overhead < 1 || c.Overhead > 2:
 		return fmt.Errorf("splitstream: headroom %v or overhead %v out of range", c.Headroom, c.Overhead)
 	case c.MaxChildren < 0 || c.SpareChildren < 1:

@@ -129,7 +129,7 @@ func TestCLI(t *testing.T) {
 		{"LabRate", []string{"lab", "--rate", "abc"}, 1, []string{"alm lab:", `"abc"`, "bit rate"}, 0},
 		{"LabStripes", []string{"lab", "--modes", "forest", "--stripes", "17"}, 1, []string{"alm lab:", "17 stripes", "1 to 16"}, 0},
 		{"SourceStripesRange", []string{"source", "--listen", src, "--key", key("SourceStripesRange"), "--mode", "forest", "--stripes", "17"}, 1,
-			[]string{"alm source:", "-stripes 17", "1 to 16"}, 0},
+			[]string{"alm source:", "-stripes", "17 stripes", "1 to 16"}, 0},
 		{"SourceStripesNotForest", []string{"source", "--listen", src, "--key", key("SourceStripesNotForest"), "--mode", "mesh", "--stripes", "8"}, 1,
 			[]string{"alm source:", "-stripes is for -mode forest", "mesh"}, 0},
 	} {

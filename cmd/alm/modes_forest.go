@@ -20,8 +20,9 @@ func modeSpec(mode string, k int) (string, error) {
 		return mode, nil
 	case mode != splitstream.Name:
 		return "", fmt.Errorf("-stripes is for -mode %s, not %s", splitstream.Name, mode)
-	case k < 1 || k > 16:
-		return "", fmt.Errorf("-stripes %d: want 1 to 16", k)
+	}
+	if err := splitstream.CheckStripes(k); err != nil {
+		return "", fmt.Errorf("-stripes: %w", err)
 	}
 	return splitstream.Spec(k), nil
 }
