@@ -24,9 +24,10 @@ import (
 // QUIC connections open; and what holds up that viewer's queue: a dial
 // not yet through, or its connection's round trip and congestion window,
 // and the backlog of that viewer's uplink; and, for the viewer whose
-// uplink held the most when it last answered, what it sent since its
-// answer before: frame bytes by protocol, the chunks it forwarded down
-// its trees and served on request, and its children and cap.
+// uplink held the most when it last answered, what it sent a second
+// since its answer before: frame kbit by protocol, the chunks it
+// forwarded down its trees and served on request; and its children and
+// cap.
 // A tool for studying what a run does after a disturbance; it never
 // changes the run's results. Every node is asked on its own event loop,
 // so a line reports the answers that came in during the second before
@@ -47,16 +48,18 @@ type quicProgress struct {
 // hotTotals are what a viewer has sent, for the hottest uplink's figures:
 // frame bytes by protocol, and its mode's forwarded and served chunks.
 type hotTotals struct {
+	at                time.Time
 	proto             map[string]uint64
 	forwarded, served float64
 }
 
 // hotUplink is the viewer whose uplink held the most at its answer, and
-// what it sent since its answer before.
+// what it sent a second on average since its answer before (an event
+// loop behind answers less often than once a second).
 type hotUplink struct {
 	backlog           time.Duration
-	proto             map[string]uint64 // frame bytes by protocol
-	forwarded, served float64
+	kbit              map[string]float64 // frame kbit/s by protocol
+	forwarded, served float64            // chunks/s
 	children, cap     float64
 }
 
@@ -142,7 +145,7 @@ func (p *quicProgress) answer(v *streamPeer) {
 		backlog = up.Backlog()
 	}
 	sent, _ := v.q.ProtoBytes()
-	tot := hotTotals{proto: sent, forwarded: ms["forwarded"], served: ms["served"]}
+	tot := hotTotals{at: time.Now(), proto: sent, forwarded: ms["forwarded"], served: ms["served"]}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	before := p.last[v]
@@ -153,11 +156,11 @@ func (p *quicProgress) answer(v *streamPeer) {
 	}
 	prev, seen := p.sent[v]
 	p.sent[v] = tot
-	if seen && backlog > p.round.hot.backlog {
-		h := hotUplink{backlog: backlog, proto: map[string]uint64{}, children: ms["children"], cap: ms["cap"],
-			forwarded: tot.forwarded - prev.forwarded, served: tot.served - prev.served}
+	if secs := tot.at.Sub(prev.at).Seconds(); seen && secs > 0 && backlog > p.round.hot.backlog {
+		h := hotUplink{backlog: backlog, kbit: map[string]float64{}, children: ms["children"], cap: ms["cap"],
+			forwarded: (tot.forwarded - prev.forwarded) / secs, served: (tot.served - prev.served) / secs}
 		for k, b := range tot.proto {
-			h.proto[k] = b - prev.proto[k]
+			h.kbit[k] = float64(b-prev.proto[k]) * 8 / 1000 / secs
 		}
 		p.round.hot = h
 	}
@@ -166,18 +169,18 @@ func (p *quicProgress) answer(v *streamPeer) {
 // String formats the hottest uplink's figures for a progress line (empty
 // before any viewer has answered twice).
 func (h hotUplink) String() string {
-	if h.proto == nil {
+	if h.kbit == nil {
 		return ""
 	}
-	keys := make([]string, 0, len(h.proto))
-	for k := range h.proto {
+	keys := make([]string, 0, len(h.kbit))
+	for k := range h.kbit {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
 	fmt.Fprintf(&b, " hot_backlog=%v hot_children=%.0f hot_cap=%.0f hot_forwarded=%.0f hot_served=%.0f", h.backlog.Round(time.Millisecond), h.children, h.cap, h.forwarded, h.served)
 	for _, k := range keys {
-		fmt.Fprintf(&b, " hot_kbit_%s=%.0f", k, float64(h.proto[k])*8/1000)
+		fmt.Fprintf(&b, " hot_kbit_%s=%.0f", k, h.kbit[k])
 	}
 	return b.String()
 }
