@@ -7,9 +7,10 @@ import (
 )
 
 // spec is the mode spec the scenario's nodes run for mode: the forest
-// with the scenario's stripes, else the mode as named.
+// with the scenario's stripes (its default's when 0), else the mode as
+// named.
 func (s *Scenario) spec(mode string) string {
-	if mode == splitstream.Name && s.Stripes > 0 {
+	if mode == splitstream.Name {
 		return splitstream.Spec(s.Stripes)
 	}
 	return mode
