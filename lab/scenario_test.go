@@ -54,9 +54,40 @@ func TestBufferDefaultAndValidation(t *testing.T) {
 	}
 }
 
+func TestJoinIntervalDefault(t *testing.T) {
+	for _, c := range []struct {
+		net     string
+		viewers int
+		set     time.Duration
+		want    time.Duration
+	}{
+		{"sim", 1000, 0, 20 * time.Millisecond},
+		{"sim", 10000, 0, 20 * time.Millisecond},
+		{"sim", 20000, 0, 10 * time.Millisecond},
+		{"sim", 100000, 0, 2 * time.Millisecond},
+		{"sim", 100000, 20 * time.Millisecond, 20 * time.Millisecond},
+		{"quic", 100000, 0, 20 * time.Millisecond},
+		{"quic", 200, 50 * time.Millisecond, 50 * time.Millisecond},
+	} {
+		sc := DefaultScenario()
+		sc.Net, sc.Viewers, sc.JoinInterval = c.net, c.viewers, c.set
+		if err := sc.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if sc.JoinInterval != c.want || sc.JoinIntervalS != c.want.Seconds() {
+			t.Errorf("%s, %d viewers, join interval %v: %v (%v s), want %v", c.net, c.viewers, c.set, sc.JoinInterval, sc.JoinIntervalS, c.want)
+		}
+	}
+	sc := DefaultScenario()
+	sc.JoinInterval = -time.Millisecond
+	if sc.Validate() == nil {
+		t.Error("a negative join interval was accepted")
+	}
+}
+
 func TestTuneInTimeQUIC(t *testing.T) {
 	sc := DefaultScenario()
-	sc.Net, sc.JoinInterval = "quic", 20*time.Millisecond
+	sc.Net = "quic"
 	for _, c := range []struct {
 		viewers int
 		set     time.Duration
