@@ -158,11 +158,28 @@ type Scenario struct {
 	// Default off: one first-in first-out uplink per node, where control
 	// waits behind the media queued before it.
 	ControlFirst bool `json:"control_first"`
+	// Uplink (QUIC only) is how each node's shim orders the packets
+	// waiting on its uplink: UplinkFIFO, one queue, first in first out,
+	// or UplinkFair, a queue per destination served in turn (qnet.Shim.Fair,
+	// as fq_codel's flow queues on a home router). "" takes the default,
+	// DefaultUplink; JSON gives the one used (the simulator's: "fifo", or
+	// with ControlFirst its control-first order).
+	Uplink string `json:"uplink"`
 	// Stripes is the forest's number of stripes, 1 to 16; 0 takes the
 	// forest's default (splitstream.Config.Stripes, 4). Other modes
 	// ignore it.
 	Stripes int `json:"stripes,omitempty"`
 }
+
+// Uplink queue orders (Scenario.Uplink).
+const (
+	UplinkFIFO = "fifo"
+	UplinkFair = "fair"
+)
+
+// DefaultUplink is the QUIC shims' uplink order when Scenario.Uplink is
+// "".
+const DefaultUplink = UplinkFIFO
 
 // ControlSize is the largest message ControlFirst sends ahead of media: a
 // chunk is kilobytes (25ms of 1 Mbit/s: 3.1 KB); Scribe's joins, the
@@ -267,6 +284,10 @@ func (s *Scenario) Validate() error {
 		return errors.New("lab: latency, loss or churn out of range")
 	case s.ControlFirst && s.Net != "sim":
 		return errors.New("lab: control-first is for the simulator (a QUIC node's uplink is its shim's)")
+	case s.Uplink != "" && s.Uplink != UplinkFIFO && s.Uplink != UplinkFair:
+		return fmt.Errorf("lab: uplink %q is neither %s nor %s", s.Uplink, UplinkFIFO, UplinkFair)
+	case s.Uplink == UplinkFair && s.Net != "quic":
+		return errors.New("lab: a fair uplink is for --net quic (the simulator's uplinks are first in, first out; see --control-first)")
 	case (s.Chunk != 0 && s.Chunk < 10*time.Millisecond) || s.Startup < 0 || s.JoinInterval < 0 || s.TuneIn < 0 || s.Buffer < 0 || s.Lead < 0:
 		return errors.New("lab: chunk, startup, join interval, tune-in, buffer or lead out of range")
 	}
@@ -276,6 +297,12 @@ func (s *Scenario) Validate() error {
 	s.ChunkMs = float64(s.Chunk) / 1e6
 	s.StartupMs = float64(s.Startup) / 1e6
 	s.TargetLagMs, s.MaxLagMs = lagJSON(s.TargetLag), lagJSON(s.MaxLag)
+	if s.Uplink == "" {
+		s.Uplink = UplinkFIFO
+		if s.Net == "quic" {
+			s.Uplink = DefaultUplink
+		}
+	}
 	s.JoinInterval = s.joinInterval()
 	s.JoinIntervalS = s.JoinInterval.Seconds()
 	s.TuneInS = s.TuneInTime().Seconds()

@@ -103,3 +103,28 @@ func TestTuneInTimeQUIC(t *testing.T) {
 		}
 	}
 }
+
+func TestUplinkValidation(t *testing.T) {
+	for _, c := range []struct {
+		net, uplink, want string
+		ok                bool
+	}{
+		{"sim", "", UplinkFIFO, true},
+		{"quic", "", DefaultUplink, true},
+		{"quic", UplinkFair, UplinkFair, true},
+		{"quic", UplinkFIFO, UplinkFIFO, true},
+		{"sim", UplinkFair, "", false},
+		{"quic", "red", "", false},
+	} {
+		sc := DefaultScenario()
+		sc.Net, sc.Uplink = c.net, c.uplink
+		err := sc.Validate()
+		if (err == nil) != c.ok {
+			t.Errorf("%s, uplink %q: error %v, want ok=%v", c.net, c.uplink, err, c.ok)
+			continue
+		}
+		if c.ok && sc.Uplink != c.want {
+			t.Errorf("%s, uplink %q: %q used, want %q", c.net, c.uplink, sc.Uplink, c.want)
+		}
+	}
+}

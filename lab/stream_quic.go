@@ -107,7 +107,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		var buildErr error
 		// Loopback paths need no MTU probes.
 		qc := qnet.Config{Key: key, Epoch: epoch, Seed: rng.Uint64(), Log: quiet, NoMTUDiscovery: true,
-			Shim: qnet.Shim{Latency: sc.Latency, Loss: sc.Loss, Rate: upload, QueueDelay: sc.buffer(), Seed: rng.Uint64()}}
+			Shim: qnet.Shim{Latency: sc.Latency, Loss: sc.Loss, Rate: upload, QueueDelay: sc.buffer(), Fair: sc.Uplink == UplinkFair, Seed: rng.Uint64()}}
 		q, err := qnet.New(qc, func(e env.Env) env.Handler {
 			s, err := labNode(e, scfg, upload, ch, key, viewer, check, func(d float64) {
 				mu.Lock()

@@ -112,6 +112,12 @@ type Shim struct {
 	// each burst was lost, heartbeats waited behind the retransmissions,
 	// and children gave up live parents.
 	QueueDelay time.Duration
+	// Fair, with Rate, serves the uplink's queue per destination in turn
+	// (see shim_fair.go) instead of first in, first out: a packet waits
+	// behind those queued to its own destination and one of each other
+	// backlogged destination. QueueDelay then bounds the whole queue,
+	// dropping from the destination with the most queued. Default false.
+	Fair bool
 	// Seed seeds the loss and jitter draws. Default 0.
 	Seed uint64
 }

@@ -46,6 +46,7 @@ type shimConn struct {
 	wakeAt time.Time
 	// Counters (Stats.Shim...).
 	packets, bytes, lossDrops, queueDrops uint64
+	fair                                  fairState // with Shim.Fair and a Rate
 
 	wake chan struct{}
 	done chan struct{}
@@ -58,6 +59,10 @@ type packet struct {
 	data []byte
 	oob  []byte // control messages to write with it (ECN), or nil; shared, never changed
 	to   net.Addr
+	// On a fair uplink, while queued: when it was written and its
+	// latency, drawn then.
+	arrival time.Time
+	lat     time.Duration
 }
 
 type packetHeap []packet
@@ -128,6 +133,13 @@ func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, 
 	oob = copyOOB(oob) // one copy, shared by the write's packets
 	for off := 0; off == 0 || off < len(b); off += seg {
 		end := min(off+seg, len(b))
+		if s.cfg.Fair && s.cfg.Rate > 0 {
+			if lat, ok := s.admitFair(end-off, addr); ok {
+				p := packet{data: copyPacket(b[off:end]), oob: oob, to: addr, arrival: now, lat: lat}
+				wake = s.enqueueFair(p) || wake
+			}
+			continue
+		}
 		if due, ok := s.admit(now, end-off, addr); ok {
 			s.seq++
 			heap.Push(&s.q, packet{due: due, seq: s.seq, data: copyPacket(b[off:end]), oob: oob, to: addr})
@@ -169,6 +181,24 @@ func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, boo
 	}
 	s.packets++
 	s.bytes += uint64(size)
+	return depart.Add(s.latency(addr)), true
+}
+
+// admitFair draws a packet of size bytes to addr against loss and
+// returns its latency, or false if it is lost; a fair uplink queues it
+// (enqueueFair). s.mu is held.
+func (s *shimConn) admitFair(size int, addr net.Addr) (time.Duration, bool) {
+	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
+		s.lossDrops++
+		return 0, false
+	}
+	s.packets++
+	s.bytes += uint64(size)
+	return s.latency(addr), true
+}
+
+// latency draws the one-way latency of a packet to addr. s.mu is held.
+func (s *shimConn) latency(addr net.Addr) time.Duration {
 	lat := s.cfg.Latency
 	if s.cfg.LatencyFor != nil {
 		lat = s.cfg.LatencyFor(addr)
@@ -176,7 +206,7 @@ func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, boo
 	if s.cfg.Jitter > 0 {
 		lat += time.Duration(s.rng.Int64N(int64(s.cfg.Jitter)))
 	}
-	return depart.Add(lat), true
+	return lat
 }
 
 // count adds the shim's counters to st.
@@ -194,6 +224,9 @@ func (s *shimConn) backlog() time.Duration {
 	defer s.mu.Unlock()
 	if s.cfg.Rate <= 0 {
 		return 0
+	}
+	if s.cfg.Fair {
+		return s.fairBacklog(time.Now())
 	}
 	if d := time.Until(s.free); d > 0 {
 		return d
@@ -213,6 +246,7 @@ func (s *shimConn) run() {
 		due = due[:0]
 		now := time.Now()
 		cut := now.Add(shimSlack)
+		s.serveFair(cut.Add(fairAhead))
 		for s.q.Len() > 0 && !s.q[0].due.After(cut) && len(due) < shimBatch {
 			due = append(due, heap.Pop(&s.q).(packet))
 		}
@@ -221,8 +255,13 @@ func (s *shimConn) run() {
 		if len(due) == 0 {
 			s.wakeAt = now.Add(time.Hour)
 			if s.q.Len() > 0 {
-				wait = s.q[0].due.Sub(now)
 				s.wakeAt = s.q[0].due
+			}
+			if w := s.wakeFair(); !w.IsZero() && w.Before(s.wakeAt) {
+				s.wakeAt = w
+			}
+			if s.q.Len() > 0 || !s.wakeFair().IsZero() {
+				wait = s.wakeAt.Sub(now)
 			}
 		}
 		s.mu.Unlock()
@@ -312,6 +351,9 @@ func (s *shimConn) Close() error {
 	s.mu.Lock()
 	pending := s.q
 	s.q = nil
+	for _, p := range s.fair.drainFair() {
+		heap.Push(&pending, p)
+	}
 	s.mu.Unlock()
 	msgs := newMessages()
 	for pending.Len() > 0 {

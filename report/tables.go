@@ -44,6 +44,8 @@ func scenarioKnobs(sc lab.Scenario, rmax float64) []knob {
 // uplinkKnob says how a node's uplink orders what it sends.
 func uplinkKnob(sc lab.Scenario) knob {
 	switch {
+	case sc.Net != "sim" && sc.Uplink == lab.UplinkFair:
+		return knob{"uplink", "the QUIC node's shim, fair", "a queue per destination, served in turn; each connection's congestion control"}
 	case sc.Net != "sim":
 		return knob{"uplink", "the QUIC node's shim", "first in, first out; each connection's congestion control"}
 	case sc.ControlFirst:
