@@ -162,8 +162,7 @@ func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, 
 // returns when it is due at its destination, or false if it is dropped.
 // s.mu is held.
 func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, bool) {
-	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
-		s.lossDrops++
+	if s.lost() {
 		return time.Time{}, false
 	}
 	depart := now
@@ -176,7 +175,7 @@ func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, boo
 			s.queueDrops++
 			return time.Time{}, false // tail drop: the uplink buffer is full
 		}
-		depart = start.Add(time.Duration(int64(size) * 8 * int64(time.Second) / s.cfg.Rate))
+		depart = start.Add(s.txTime(size))
 		s.free = depart
 	}
 	s.packets++
@@ -188,13 +187,22 @@ func (s *shimConn) admit(now time.Time, size int, addr net.Addr) (time.Time, boo
 // returns its latency, or false if it is lost; a fair uplink queues it
 // (enqueueFair). s.mu is held.
 func (s *shimConn) admitFair(size int, addr net.Addr) (time.Duration, bool) {
-	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
-		s.lossDrops++
+	if s.lost() {
 		return 0, false
 	}
 	s.packets++
 	s.bytes += uint64(size)
 	return s.latency(addr), true
+}
+
+// lost draws a packet against Loss and counts it if it is lost. s.mu is
+// held.
+func (s *shimConn) lost() bool {
+	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
+		s.lossDrops++
+		return true
+	}
+	return false
 }
 
 // latency draws the one-way latency of a packet to addr. s.mu is held.
@@ -257,10 +265,11 @@ func (s *shimConn) run() {
 			if s.q.Len() > 0 {
 				s.wakeAt = s.q[0].due
 			}
-			if w := s.wakeFair(); !w.IsZero() && w.Before(s.wakeAt) {
+			w := s.wakeFair()
+			if !w.IsZero() && w.Before(s.wakeAt) {
 				s.wakeAt = w
 			}
-			if s.q.Len() > 0 || !s.wakeFair().IsZero() {
+			if s.q.Len() > 0 || !w.IsZero() {
 				wait = s.wakeAt.Sub(now)
 			}
 		}
