@@ -168,31 +168,10 @@ func TestShimFairOverSocket(t *testing.T) {
 	}
 	defer c.Close()
 	start := time.Now()
-	for i := range packets {
-		p := make([]byte, size)
-		p[0] = byte(i)
-		if _, err := s.WriteTo(p, b.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.WriteTo([]byte{42}, c.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 2000)
-	c.SetReadDeadline(time.Now().Add(waitLong))
-	if n, _, err := c.ReadFrom(buf); err != nil || n != 1 || buf[0] != 42 {
-		t.Fatalf("the packet to the second destination: %d bytes, %v", n, err)
-	}
-	b.SetReadDeadline(time.Now().Add(waitLong))
-	for i := range packets {
-		n, _, err := b.ReadFrom(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != size || buf[0] != byte(i) {
-			t.Fatalf("packet %d: %d bytes, index %d", i, n, buf[0])
-		}
-	}
+	writeNumbered(t, s, b.LocalAddr(), packets, size)
+	writeNumbered(t, s, c.LocalAddr(), 1, 1)
+	readNumbered(t, c, 1, 1, func(int) {})
+	readNumbered(t, b, packets, size, func(int) {})
 	// The link's rate holds for both destinations together.
 	if el, min := time.Since(start), latency+packets*size*8*time.Second/rate; el < min {
 		t.Errorf("all delivered after %v, want at least %v", el, min)

@@ -33,28 +33,44 @@ func TestShimLatencyAndRate(t *testing.T) {
 	s, b := shimPair(t, Shim{Latency: latency, Rate: rate, QueueDelay: time.Second})
 	defer s.Close()
 	start := time.Now()
-	for i := range packets {
-		p := make([]byte, size)
-		p[0] = byte(i)
-		if _, err := s.WriteTo(p, b.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b.SetReadDeadline(time.Now().Add(waitLong))
-	buf := make([]byte, 2000)
-	for i := range packets {
-		n, _, err := b.ReadFrom(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != size || buf[0] != byte(i) {
-			t.Fatalf("packet %d: %d bytes, index %d", i, n, buf[0])
-		}
+	writeNumbered(t, s, b.LocalAddr(), packets, size)
+	readNumbered(t, b, packets, size, func(i int) {
 		// Packet i is on the wire after (i+1) serialisations plus latency.
 		min := latency + time.Duration(i+1)*size*8*time.Second/rate
 		if el := time.Since(start); el < min {
 			t.Errorf("packet %d after %v, want at least %v", i, el, min)
 		}
+	})
+}
+
+// writeNumbered writes n packets of size bytes to addr through s, the
+// first byte of each its number.
+func writeNumbered(t *testing.T, s *shimConn, addr net.Addr, n, size int) {
+	t.Helper()
+	for i := range n {
+		p := make([]byte, size)
+		p[0] = byte(i)
+		if _, err := s.WriteTo(p, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readNumbered reads n packets of size bytes from c, checks they come in
+// order, and calls got with each one's number as it arrives.
+func readNumbered(t *testing.T, c *net.UDPConn, n, size int, got func(i int)) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(waitLong))
+	buf := make([]byte, 2000)
+	for i := range n {
+		m, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m != size || buf[0] != byte(i) {
+			t.Fatalf("packet %d: %d bytes, index %d", i, m, buf[0])
+		}
+		got(i)
 	}
 }
 
