@@ -206,10 +206,16 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	var payloadDelivered uint64
 	for _, p := range peers[1:] {
 		// A live viewer's mode reports its own figures; one that left, none.
+		// Only viewers that have started watching count in the mode's
+		// summary (orphans, interior_disjoint, hops): in a run that ends
+		// while the audience still tunes in, the rest hold no stripe or
+		// partner yet by design.
 		var modeStats map[string]float64
 		if p.node.Alive() && p.st.Mode() != nil {
 			modeStats = p.st.Mode().Stats()
-			viewerStats = append(viewerStats, modeStats)
+			if p.watch <= end {
+				viewerStats = append(viewerStats, modeStats)
+			}
 		}
 		pl := p.st.Player()
 		s := pl.Stats()
