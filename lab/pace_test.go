@@ -70,3 +70,19 @@ func TestStreamQUICSmall(t *testing.T) {
 		t.Errorf("source pace %.4f: the source fell behind the clock", r.SourcePace)
 	}
 }
+
+// TestStreamQUICFairUplink runs a small mesh over QUIC with fair uplinks
+// (a queue per destination in each shim): the stream plays as it does
+// behind first-in-first-out uplinks.
+func TestStreamQUICFairUplink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 8s of stream over QUIC")
+	}
+	r := runMode(t, "mesh", 8, 8*time.Second, func(sc *Scenario) { sc.Net, sc.Uplink = "quic", UplinkFair })
+	if r.Viewers != 8 || r.ForgedPlayed != 0 {
+		t.Fatalf("viewers %d, forged played %d", r.Viewers, r.ForgedPlayed)
+	}
+	if r.ContinuityMean < 0.9 {
+		t.Errorf("continuity %.3f behind fair uplinks", r.ContinuityMean)
+	}
+}
