@@ -162,8 +162,8 @@ type Scenario struct {
 	// waiting on its uplink: UplinkFIFO, one queue, first in first out,
 	// or UplinkFair, a queue per destination served in turn (qnet.Shim.Fair,
 	// as fq_codel's flow queues on a home router). "" takes the default,
-	// DefaultUplink; JSON gives the one used (the simulator's: "fifo", or
-	// with ControlFirst its control-first order).
+	// DefaultUplink; JSON gives the one used ("fifo" in the simulator,
+	// whose other order is ControlFirst's).
 	Uplink string `json:"uplink"`
 	// Stripes is the forest's number of stripes, 1 to 16; 0 takes the
 	// forest's default (splitstream.Config.Stripes, 4). Other modes
