@@ -161,9 +161,9 @@ type Scenario struct {
 	// Uplink (QUIC only) is how each node's shim orders the packets
 	// waiting on its uplink: UplinkFIFO, one queue, first in first out,
 	// or UplinkFair, a queue per destination served in turn (qnet.Shim.Fair,
-	// as fq_codel's flow queues on a home router). "" takes the default,
-	// DefaultUplink; JSON gives the one used ("fifo" in the simulator,
-	// whose other order is ControlFirst's).
+	// as fq_codel's flow queues on a home router). "" takes UplinkFIFO;
+	// JSON gives the one used (in the simulator always "fifo", whose other
+	// order is ControlFirst's).
 	Uplink string `json:"uplink"`
 	// Stripes is the forest's number of stripes, 1 to 16; 0 takes the
 	// forest's default (splitstream.Config.Stripes, 4). Other modes
@@ -176,10 +176,6 @@ const (
 	UplinkFIFO = "fifo"
 	UplinkFair = "fair"
 )
-
-// DefaultUplink is the QUIC shims' uplink order when Scenario.Uplink is
-// "".
-const DefaultUplink = UplinkFIFO
 
 // ControlSize is the largest message ControlFirst sends ahead of media: a
 // chunk is kilobytes (25ms of 1 Mbit/s: 3.1 KB); Scribe's joins, the
@@ -299,9 +295,6 @@ func (s *Scenario) Validate() error {
 	s.TargetLagMs, s.MaxLagMs = lagJSON(s.TargetLag), lagJSON(s.MaxLag)
 	if s.Uplink == "" {
 		s.Uplink = UplinkFIFO
-		if s.Net == "quic" {
-			s.Uplink = DefaultUplink
-		}
 	}
 	s.JoinInterval = s.joinInterval()
 	s.JoinIntervalS = s.JoinInterval.Seconds()

@@ -110,7 +110,7 @@ func TestUplinkValidation(t *testing.T) {
 		ok                bool
 	}{
 		{"sim", "", UplinkFIFO, true},
-		{"quic", "", DefaultUplink, true},
+		{"quic", "", UplinkFIFO, true},
 		{"quic", UplinkFair, UplinkFair, true},
 		{"quic", UplinkFIFO, UplinkFIFO, true},
 		{"sim", UplinkFair, "", false},

@@ -141,11 +141,8 @@ func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, 
 			continue
 		}
 		if due, ok := s.admit(now, end-off, addr); ok {
-			s.seq++
-			heap.Push(&s.q, packet{due: due, seq: s.seq, data: copyPacket(b[off:end]), oob: oob, to: addr})
-			if !s.wakeAt.IsZero() && due.Before(s.wakeAt) {
-				wake = true
-			}
+			s.onWay(packet{due: due, data: copyPacket(b[off:end]), oob: oob, to: addr})
+			wake = s.wakesLate(due) || wake
 		}
 	}
 	s.mu.Unlock()
@@ -156,6 +153,20 @@ func (s *shimConn) schedule(b []byte, seg int, oob []byte, addr net.Addr) (int, 
 		}
 	}
 	return len(b), nil
+}
+
+// onWay puts p, due at its destination at p.due, on the delivery heap.
+// s.mu is held.
+func (s *shimConn) onWay(p packet) {
+	s.seq++
+	p.seq = s.seq
+	heap.Push(&s.q, p)
+}
+
+// wakesLate reports whether the writer, asleep, would wake after t on its
+// own and must be woken for it. s.mu is held.
+func (s *shimConn) wakesLate(t time.Time) bool {
+	return !s.wakeAt.IsZero() && t.Before(s.wakeAt)
 }
 
 // admit draws a packet of size bytes against loss and the uplink and

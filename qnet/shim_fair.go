@@ -1,7 +1,6 @@
 package qnet
 
 import (
-	"container/heap"
 	"net"
 	"net/netip"
 	"time"
@@ -76,8 +75,7 @@ func (s *shimConn) fairBacklog(now time.Time) time.Duration {
 func (s *shimConn) enqueueFair(p packet) bool {
 	f := &s.fair
 	if len(f.active) == 0 && !s.free.After(p.arrival) {
-		due := s.depart(p, p.arrival)
-		return !s.wakeAt.IsZero() && due.Before(s.wakeAt)
+		return s.wakesLate(s.depart(p, p.arrival))
 	}
 	if s.cfg.QueueDelay > 0 && s.fairBacklog(p.arrival) > s.cfg.QueueDelay {
 		fat := f.fattest()
@@ -111,7 +109,7 @@ func (s *shimConn) enqueueFair(p packet) bool {
 	}
 	fl.q = append(fl.q, p)
 	f.queued += len(p.data)
-	return !s.wakeAt.IsZero() && s.wakeFair().Before(s.wakeAt)
+	return s.wakesLate(s.wakeFair())
 }
 
 // serveFair moves packets from the flow queues to the delivery heap, in
@@ -133,7 +131,7 @@ func (s *shimConn) serveFair(cut time.Time) {
 		}
 		s.depart(p, start)
 		if fl.head == len(fl.q) {
-			f.deactivate(fl) // the next flow moves into this slot
+			f.removeAt(f.next) // the next flow moves into this slot
 		} else {
 			f.next++
 		}
@@ -147,9 +145,7 @@ func (s *shimConn) depart(p packet, start time.Time) time.Time {
 	end := start.Add(s.txTime(max(len(p.data), 1)))
 	s.free = end
 	p.due = end.Add(p.lat)
-	s.seq++
-	p.seq = s.seq
-	heap.Push(&s.q, p)
+	s.onWay(p)
 	return p.due
 }
 
@@ -182,12 +178,19 @@ func (f *fairState) fattest() *fairFlow {
 func (f *fairState) deactivate(fl *fairFlow) {
 	for i, a := range f.active {
 		if a == fl {
-			f.active = append(f.active[:i], f.active[i+1:]...)
-			if i < f.next {
-				f.next--
-			}
-			break
+			f.removeAt(i)
+			return
 		}
+	}
+}
+
+// removeAt takes the emptied flow at index i of the service order out of
+// it, keeping the turn on the flow that was to be served next.
+func (f *fairState) removeAt(i int) {
+	fl := f.active[i]
+	f.active = append(f.active[:i], f.active[i+1:]...)
+	if i < f.next {
+		f.next--
 	}
 	fl.q, fl.head = fl.q[:0], 0
 }

@@ -40,7 +40,7 @@ func runLab(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.JoinInterval, "join-interval", sc.JoinInterval, "gap between viewers joining the overlay before the stream starts (0: 20ms, or in simulated audiences over 10,000 viewers 200s spread over them; over QUIC a viewer also waits while 8 others are still joining)")
 	fs.DurationVar(&sc.TuneIn, "tune-in", sc.TuneIn, fmt.Sprintf("time over which the viewers start watching once the stream starts (default: sim 1s, or 1s per %d viewers in larger audiences; quic the join interval per viewer, at least 1s)", lab.TuneInRate))
 	fs.DurationVar(&sc.Lead, "lead", sc.Lead, "how long the stream runs before the audience starts to tune in (0: as it starts)")
-	fs.StringVar(&sc.Uplink, "uplink", sc.Uplink, "quic: how each node's uplink orders the packets waiting: fifo (one queue) or fair (a queue per destination, served in turn, as fq_codel's; acknowledgements do not wait behind the chunks for other peers) (default "+lab.DefaultUplink+")")
+	fs.StringVar(&sc.Uplink, "uplink", sc.Uplink, "quic: how each node's uplink orders the packets waiting: fifo (one queue) or fair (a queue per destination, served in turn, as fq_codel's; acknowledgements do not wait behind the chunks for other peers) (default fifo)")
 	fs.BoolVar(&sc.ControlFirst, "control-first", sc.ControlFirst, fmt.Sprintf("sim: each node's uplink sends messages of %d bytes or less (control) ahead of the chunks waiting, as a send scheduler would (default: one first-in first-out uplink per node)", lab.ControlSize))
 	fs.IntVar(&sc.Stripes, "stripes", sc.Stripes, stripesUsage)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
