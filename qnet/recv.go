@@ -53,7 +53,13 @@ func (n *Node) readStream(c *conn, str *quic.ReceiveStream) {
 			n.badFrame(c, err)
 			return
 		}
-		m, err := wire.Decode(frame)
+		// A frame handed on may be borrowed from: a chunk's packets stay
+		// in it rather than being copied out.
+		decode := wire.Decode
+		if len(frame) >= forwardMin {
+			decode = wire.DecodeBorrowed
+		}
+		m, err := decode(frame)
 		if err != nil {
 			buf = frame[:0]
 			n.badFrame(c, err)

@@ -6,7 +6,6 @@
 package wire
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -216,23 +215,22 @@ type Sizer interface {
 // Decode parses one frame. It never panics on bad input; every failure is
 // one of the errors above, wrapped with detail.
 func Decode(frame []byte) (Message, error) {
-	if len(frame) < HeaderLen {
-		return nil, ErrShort
-	}
-	if frame[0] != Version {
-		return nil, fmt.Errorf("%w: %d", ErrVersion, frame[0])
-	}
-	t := Type(binary.BigEndian.Uint16(frame[1:3]))
-	s, ok := lookup(t)
-	if !ok {
-		return nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
-	}
-	if len(frame) > s.max {
-		return nil, fmt.Errorf("%w: %s frame of %d bytes, bound %d", ErrTooLarge, s.name, len(frame), s.max)
+	return decode(frame, false)
+}
+
+// decode parses one frame, with its message type's own decoder if it has
+// one and borrow allows it (see Borrower).
+func decode(frame []byte, borrow bool) (Message, error) {
+	s, err := header(frame)
+	if err != nil {
+		return nil, err
 	}
 	m := s.make()
-	if err := decMode.Unmarshal(frame[HeaderLen:], m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, s.name, err)
+	body := frame[HeaderLen:]
+	if b, ok := m.(Borrower); !ok || !borrow || !b.DecodeBorrowed(body) {
+		if err := decMode.Unmarshal(body, m); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, s.name, err)
+		}
 	}
 	if v, ok := m.(Validator); ok {
 		if err := v.Validate(); err != nil {
