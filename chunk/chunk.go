@@ -162,12 +162,24 @@ func (c *Chunk) Verify(ch Channel) error {
 // VerifyKey checks the signature against key only (the caller has checked
 // the channel ID).
 func (c *Chunk) VerifyKey(key ed25519.PublicKey) error {
+	return c.verify(key, func(d []byte) bool { return verifySig(key, d, c.Sig) })
+}
+
+// VerifyWith checks the signature with v, which keeps its key's tables
+// between chunks (the caller has checked the channel ID).
+func (c *Chunk) VerifyWith(v *Verifier) error {
+	return c.verify(v.key, func(d []byte) bool { return v.verifySig(d, c.Sig) })
+}
+
+// verify checks the signature by key with check, unless this value was
+// verified by key before.
+func (c *Chunk) verify(key ed25519.PublicKey, check func(digest []byte) bool) error {
 	st := c.stamp(key)
 	if c.verified != nil && *c.verified == st {
 		return nil
 	}
 	d := c.Digest()
-	if !verifySig(key, d[:], c.Sig) {
+	if !check(d[:]) {
 		return ErrSignature
 	}
 	c.verified = &st

@@ -39,6 +39,9 @@ func TestVerifySigMatchesStdlib(t *testing.T) {
 			if got := verifySig(c[0], c[1], c[2]); got != want {
 				t.Fatalf("key %d case %d: verifySig %v, crypto/ed25519 %v", i, n, got, want)
 			}
+			if got := NewVerifier(c[0]).verifySig(c[1], c[2]); got != want {
+				t.Fatalf("key %d case %d: Verifier %v, crypto/ed25519 %v", i, n, got, want)
+			}
 		}
 	}
 	// A key that is not a point on the curve is refused, as by the stdlib.
@@ -46,6 +49,9 @@ func TestVerifySigMatchesStdlib(t *testing.T) {
 	notPoint[0] = 2 // y = 2 has no x
 	if verifySig(notPoint, []byte("m"), make([]byte, ed25519.SignatureSize)) {
 		t.Fatal("a key that is not a point verified")
+	}
+	if NewVerifier(notPoint).verifySig([]byte("m"), make([]byte, ed25519.SignatureSize)) {
+		t.Fatal("a Verifier of a key that is not a point verified")
 	}
 }
 
@@ -57,6 +63,12 @@ func BenchmarkVerifySig(b *testing.B) {
 	b.Run("alm", func(b *testing.B) {
 		for b.Loop() {
 			verifySig(pub, msg, sig)
+		}
+	})
+	b.Run("verifier", func(b *testing.B) {
+		v := NewVerifier(pub)
+		for b.Loop() {
+			v.verifySig(msg, sig)
 		}
 	})
 	b.Run("stdlib", func(b *testing.B) {

@@ -55,6 +55,7 @@ type Node struct {
 	e      env.Env
 	ov     *overlay.Node
 	ch     chunk.Channel
+	verify *chunk.Verifier    // of ch's key
 	key    ed25519.PrivateKey // source only
 	mode   delivery.Mode      // a viewer without a configured mode takes the source's
 	gossip *gossip.Node       // membership; its rendezvous serves every channel routed here
@@ -90,7 +91,7 @@ func New(e env.Env, ov *overlay.Node, ch chunk.Channel, cfg Config, out player.O
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, e: e, ov: ov, ch: ch, dir: map[id.ID]*dirEntry{}}
+	n := &Node{cfg: cfg, e: e, ov: ov, ch: ch, verify: chunk.NewVerifier(ch.Key), dir: map[id.ID]*dirEntry{}}
 	// Every node serves the gossip rendezvous, whatever its mode: a
 	// viewer learns the mode only from the channel's metadata.
 	g, err := gossip.New(e, ov, nil, gossip.DefaultConfig())
@@ -481,7 +482,7 @@ func (n *Node) Accept(from id.Ref, c *chunk.Chunk) bool {
 		n.stats.Stale++
 		return false
 	}
-	if err := c.VerifyKey(n.ch.Key); err != nil {
+	if err := c.VerifyWith(n.verify); err != nil {
 		n.stats.Forged++
 		return false
 	}
