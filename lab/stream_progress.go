@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/almcast/alm/overlay"
@@ -93,6 +94,31 @@ func collect() {
 	if err := pprof.WriteHeapProfile(f); err != nil {
 		fmt.Fprintln(os.Stderr, "lab:", err)
 	}
+}
+
+// profileStream starts a CPU profile of the stream phase into the file
+// named by ALM_LAB_CPUPROFILE, if set (the CLI's --cpuprofile also covers
+// the overlay's joins and their handshakes), and returns the function that
+// ends it (once; later calls do nothing).
+func profileStream() (stop func()) {
+	name := os.Getenv("ALM_LAB_CPUPROFILE")
+	if name == "" {
+		return func() {}
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lab:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "lab:", err)
+		f.Close()
+		return func() {}
+	}
+	return sync.OnceFunc(func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	})
 }
 
 // phase reports the end of a phase of the run.

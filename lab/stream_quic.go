@@ -196,6 +196,8 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		return res, err
 	}
 	cpuStart := cpuTime()
+	stopProfile := profileStream()
+	defer stopProfile()
 	dialsBefore := uint64(0) // dials of the setup, left out of qnet_dials_streaming
 	for _, p := range peers {
 		dialsBefore += p.q.Stats().Dials
@@ -249,6 +251,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	}
 	end := time.Now()
 	cpuUsed := cpuTime() - cpuStart
+	stopProfile()
 	var samples []viewerSample
 	var viewerBytes, viewerCap float64
 	var payloadDelivered, payloadSent, bytesSent uint64
