@@ -58,8 +58,20 @@ func (c *Chunk) DecodeBorrowed(body []byte) bool {
 	if out.Sig, ok = r.bytes(); !ok || r.off != len(body) {
 		return false
 	}
+	out.raw = body
 	*c = out
+	c.rawAs = c.stamp(nil)
 	return true
+}
+
+// EncodedBody implements wire.Encoded: the body c was decoded from in
+// place, unless a field was replaced since (a copy with another sequence
+// number, packet list or signature is encoded anew).
+func (c *Chunk) EncodedBody() []byte {
+	if c.raw == nil || c.stamp(nil) != c.rawAs {
+		return nil
+	}
+	return c.raw
 }
 
 // cborReader reads definite-length CBOR items from b.

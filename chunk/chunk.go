@@ -52,6 +52,11 @@ type Chunk struct {
 	// once (over QUIC every node decodes its own copy). A copy with any
 	// field replaced does not match and is checked again. Not encoded.
 	verified *stamp
+	// raw is the CBOR body the value was decoded from in place
+	// (DecodeBorrowed), which encoding it again gives back, while its
+	// fields still match rawAs. Not encoded.
+	raw   []byte
+	rawAs stamp
 }
 
 // stamp identifies a verified chunk value: its key and fields, with the

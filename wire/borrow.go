@@ -20,6 +20,26 @@ type Borrower interface {
 	DecodeBorrowed(body []byte) bool
 }
 
+// Encoded may be implemented by a Borrower that keeps the body it was
+// decoded from: Append writes that body as it is rather than encoding the
+// message again (a mesh node serves a chunk it received to every partner
+// that asks).
+type Encoded interface {
+	// EncodedBody returns the body the message was decoded from, or nil
+	// if it has none or was changed since.
+	EncodedBody() []byte
+}
+
+// encodedBody returns m's CBOR body: the one it keeps, or a new encoding.
+func encodedBody(m Message) ([]byte, error) {
+	if e, ok := m.(Encoded); ok {
+		if body := e.EncodedBody(); body != nil {
+			return body, nil
+		}
+	}
+	return encMode.Marshal(m)
+}
+
 // DecodeBorrowed is Decode for a caller that hands frame over: the message
 // may keep slices of frame, which must not change afterwards.
 func DecodeBorrowed(frame []byte) (Message, error) {

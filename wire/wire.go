@@ -180,7 +180,7 @@ func Append(buf []byte, m Message) ([]byte, error) {
 	if !ok {
 		return buf, fmt.Errorf("%w: %d", ErrUnknownType, t)
 	}
-	body, err := encMode.Marshal(m)
+	body, err := encodedBody(m)
 	if err != nil {
 		return buf, fmt.Errorf("wire: encode %s: %w", s.name, err)
 	}
