@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 )
 
@@ -475,7 +476,7 @@ func (m *Mode) tick() {
 	}
 	for _, p := range append([]*partner(nil), m.partners...) {
 		switch {
-		case now-p.heard > m.cfg.Silence:
+		case now-p.heard > m.cfg.Silence+env.Slack(m.e):
 			m.stats.Silent++
 			m.drop(p, 0)
 			m.g.Remove(p.ref.ID)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/almcast/alm/chunk"
+	"github.com/almcast/alm/env"
 	"github.com/almcast/alm/id"
 )
 
@@ -459,7 +460,7 @@ func (m *Mode) awaitPush(seq uint64) bool {
 	}
 	for _, p := range m.partners {
 		if p.parent&b != 0 {
-			if m.heardFor(seq) < m.lagScaled(m.cfg.PushGrace) {
+			if m.heardFor(seq) < m.lagScaled(m.cfg.PushGrace)+env.Slack(m.e) {
 				return true
 			}
 			d, known := m.deadline(seq)

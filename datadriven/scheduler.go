@@ -249,7 +249,11 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 	// leaves; on a thin uplink that may be seconds, which the timeout
 	// must not count against the partner.
 	queued := m.backlog()
-	grace, minTimeout := m.lagScaled(m.cfg.PushGrace), m.lagScaled(m.cfg.MinTimeout)
+	// A node whose event loop runs late (over QUIC, short of CPU) hears
+	// of pushes and answers late too: it waits longer rather than
+	// pulling twice (env.Slack; 0 in the simulator).
+	slack := env.Slack(m.e)
+	grace, minTimeout := m.lagScaled(m.cfg.PushGrace)+slack, m.lagScaled(m.cfg.MinTimeout)
 	var order []*partner
 	for _, c := range cs {
 		var best *partner
@@ -282,7 +286,7 @@ func (m *Mode) assign(cs []candidate, now time.Duration) {
 		best.out++
 		r := &request{seq: c.seq, p: best, sent: now}
 		timeout := 3 * m.service(best)
-		timeout = max(minTimeout, min(timeout, m.cfg.MaxTimeout)) + queued
+		timeout = max(minTimeout, min(timeout, m.cfg.MaxTimeout)) + queued + slack
 		r.timer = m.e.After(timeout, func() { m.timeout(r) })
 		m.reqs[c.seq] = r
 	}

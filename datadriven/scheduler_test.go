@@ -3,6 +3,8 @@ package datadriven
 import (
 	"testing"
 	"time"
+
+	"github.com/almcast/alm/env"
 )
 
 func TestOrderUrgentThenRarest(t *testing.T) {
@@ -121,5 +123,38 @@ func TestStartBackBoundsCrowdStart(t *testing.T) {
 	// old, 10 chunks back.
 	if s, ok := r.m.timedStart(45, 2); !ok || s != 40 {
 		t.Errorf("settled: start %d (%v), want 40", s, ok)
+	}
+}
+
+// lateEnv is an Env whose event loop reports itself late (env.Laggard), as
+// a QUIC node's does when the process is short of CPU.
+type lateEnv struct {
+	env.Env
+	late time.Duration
+}
+
+func (e lateEnv) Lateness() time.Duration { return e.late }
+
+// TestSchedulerWaitsLongerWhenLate: a node whose event loop runs late
+// gives a request twice its lateness longer before asking another
+// partner, since the answer is as late as the node is.
+func TestSchedulerWaitsLongerWhenLate(t *testing.T) {
+	cfg := DefaultConfig()
+	const late = time.Second
+	r := newRigWith(t, *noPush(&cfg), 2, func(h *fakeHost) { h.e = lateEnv{h.e, late} })
+	r.m.start = 5
+	r.m.partners[1].m.Set(5)
+	r.m.partners[1].svc = time.Second
+	r.has(0, 5)
+	if got := r.requests()["pa"]; len(got) != 1 || got[0] != 5 {
+		t.Fatalf("first request not to peer a: %v", got)
+	}
+	r.nw.RunFor(cfg.MaxTimeout + 100*time.Millisecond)
+	if r.m.stats.Timeouts != 0 {
+		t.Fatal("gave up on the request as a node on time would")
+	}
+	r.nw.RunFor(2 * late)
+	if r.m.stats.Timeouts == 0 {
+		t.Fatal("never gave up on the request")
 	}
 }
