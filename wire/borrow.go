@@ -14,9 +14,8 @@ type Borrower interface {
 	// DecodeBorrowed decodes body into the message, its byte strings
 	// referring into body, and reports whether it did. On false it
 	// leaves the message untouched for the generic decoder, which then
-	// decides. It
-	// must accept only bodies the generic decoder accepts, and decode them
-	// to the same value.
+	// decides. It must accept only bodies the generic decoder accepts, and
+	// decode them to the same value.
 	DecodeBorrowed(body []byte) bool
 }
 
