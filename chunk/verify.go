@@ -29,21 +29,15 @@ func NewVerifier(key ed25519.PublicKey) *Verifier {
 	return &Verifier{key: key}
 }
 
-// Key returns the key v checks signatures by.
-func (v *Verifier) Key() ed25519.PublicKey { return v.key }
-
 // verifySig reports whether sig is v's key's signature of msg, as
 // ed25519.Verify does.
 func (v *Verifier) verifySig(msg, sig []byte) bool {
-	if len(v.key) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
-		return false
-	}
 	if !v.expanded {
 		v.exp, _ = voi.NewExpandedPublicKey(voi.PublicKey(v.key))
 		v.expanded = true
 	}
-	if v.exp == nil {
-		return false // not a point: crypto/ed25519 refuses every signature
+	if v.exp == nil || len(sig) != ed25519.SignatureSize {
+		return false // a key of the wrong length or not a point: crypto/ed25519 refuses every signature
 	}
 	return voi.VerifyExpandedWithOptions(v.exp, msg, sig, stdLib)
 }

@@ -30,8 +30,9 @@ const fairAhead = 10 * time.Millisecond
 
 // fairFlow is one destination's queue.
 type fairFlow struct {
-	q    []packet
-	head int
+	q     []packet
+	head  int
+	bytes int // queued in q[head:]
 }
 
 // fairState is a fair uplink's queues; shimConn.mu guards it.
@@ -77,15 +78,17 @@ func (s *shimConn) enqueueFair(p packet) bool {
 	if len(f.active) == 0 && !s.free.After(p.arrival) {
 		return s.wakesLate(s.depart(p, p.arrival))
 	}
+	key := flowKey(p.to)
 	if s.cfg.QueueDelay > 0 && s.fairBacklog(p.arrival) > s.cfg.QueueDelay {
 		fat := f.fattest()
-		if fat == nil || fat == f.flows[flowKey(p.to)] {
+		if fat == nil || fat == f.flows[key] {
 			s.queueDrops++
 			freePacket(p.data)
 			return false
 		}
 		last := len(fat.q) - 1
 		f.queued -= len(fat.q[last].data)
+		fat.bytes -= len(fat.q[last].data)
 		freePacket(fat.q[last].data)
 		fat.q[last] = packet{}
 		fat.q = fat.q[:last]
@@ -97,7 +100,6 @@ func (s *shimConn) enqueueFair(p packet) bool {
 	if f.flows == nil {
 		f.flows = make(map[netip.AddrPort]*fairFlow)
 	}
-	key := flowKey(p.to)
 	fl := f.flows[key]
 	if fl == nil {
 		fl = &fairFlow{}
@@ -108,6 +110,7 @@ func (s *shimConn) enqueueFair(p packet) bool {
 		f.active = append(f.active, fl)
 	}
 	fl.q = append(fl.q, p)
+	fl.bytes += len(p.data)
 	f.queued += len(p.data)
 	return s.wakesLate(s.wakeFair())
 }
@@ -124,6 +127,7 @@ func (s *shimConn) serveFair(cut time.Time) {
 		p := fl.q[fl.head]
 		fl.q[fl.head] = packet{}
 		fl.head++
+		fl.bytes -= len(p.data)
 		f.queued -= len(p.data)
 		start := s.free
 		if p.arrival.After(start) {
@@ -163,12 +167,8 @@ func (f *fairState) fattest() *fairFlow {
 	var fat *fairFlow
 	most := 0
 	for _, fl := range f.active {
-		n := 0
-		for _, p := range fl.q[fl.head:] {
-			n += len(p.data)
-		}
-		if n > most {
-			fat, most = fl, n
+		if fl.bytes > most {
+			fat, most = fl, fl.bytes
 		}
 	}
 	return fat
@@ -192,7 +192,7 @@ func (f *fairState) removeAt(i int) {
 	if i < f.next {
 		f.next--
 	}
-	fl.q, fl.head = fl.q[:0], 0
+	fl.q, fl.head, fl.bytes = fl.q[:0], 0, 0
 }
 
 // drainFair returns every packet still in the flow queues, in turn order,
@@ -201,7 +201,7 @@ func (f *fairState) drainFair() []packet {
 	var out []packet
 	for _, fl := range f.active {
 		out = append(out, fl.q[fl.head:]...)
-		fl.q, fl.head = nil, 0
+		fl.q, fl.head, fl.bytes = nil, 0, 0
 	}
 	f.active, f.next, f.queued = nil, 0, 0
 	return out
