@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/sim"
 )
 
 func TestOrderUrgentThenRarest(t *testing.T) {
@@ -126,22 +126,13 @@ func TestStartBackBoundsCrowdStart(t *testing.T) {
 	}
 }
 
-// lateEnv is an Env whose event loop reports itself late (env.Laggard), as
-// a QUIC node's does when the process is short of CPU.
-type lateEnv struct {
-	env.Env
-	late time.Duration
-}
-
-func (e lateEnv) Lateness() time.Duration { return e.late }
-
 // TestSchedulerWaitsLongerWhenLate: a node whose event loop runs late
 // gives a request twice its lateness longer before asking another
 // partner, since the answer is as late as the node is.
 func TestSchedulerWaitsLongerWhenLate(t *testing.T) {
 	cfg := DefaultConfig()
 	const late = time.Second
-	r := newRigWith(t, *noPush(&cfg), 2, func(h *fakeHost) { h.e = lateEnv{h.e, late} })
+	r := newRigWith(t, *noPush(&cfg), 2, func(h *fakeHost) { h.e = sim.Lagging(h.e, late) })
 	r.m.start = 5
 	r.m.partners[1].m.Set(5)
 	r.m.partners[1].svc = time.Second

@@ -5,21 +5,14 @@ import (
 	"time"
 
 	"github.com/almcast/alm/env"
+	"github.com/almcast/alm/sim"
 )
-
-// lateEnv is an Env whose event loop reports itself late (env.Laggard).
-type lateEnv struct {
-	env.Env
-	late time.Duration
-}
-
-func (e lateEnv) Lateness() time.Duration { return e.late }
 
 // probeSilent probes a peer that never answers from a node whose env
 // reports late, and returns when the probe gave up.
 func probeSilent(t *testing.T, late time.Duration) time.Duration {
 	t.Helper()
-	nw, a, ov, b := probePairWith(t, -1, func(e env.Env) env.Env { return lateEnv{e, late} })
+	nw, a, ov, b := probePairWith(t, -1, func(e env.Env) env.Env { return sim.Lagging(e, late) })
 	var gaveUp time.Duration
 	a.Do(func() {
 		ov.probeNode(b.Self(), ov.cfg.ProbeTries, false, func(ok bool, _ time.Duration) {
