@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almcast/alm/overlay"
 	"github.com/almcast/alm/qnet"
 	"github.com/almcast/alm/splitstream"
 )
@@ -169,6 +170,11 @@ type Scenario struct {
 	// forest's default (splitstream.Config.Stripes, 4). Other modes
 	// ignore it.
 	Stripes int `json:"stripes,omitempty"`
+	// NoPNS turns the overlay's proximity neighbour selection off
+	// (overlay.Config.PNS): routing-table slots keep the first candidate
+	// heard of rather than the nearest measured, and a joining node
+	// joins through the node it was given. Default false: PNS on.
+	NoPNS bool `json:"no_pns,omitempty"`
 }
 
 // Uplink queue orders (Scenario.Uplink).
@@ -347,4 +353,11 @@ func (s *Scenario) buffer() time.Duration {
 		return s.Buffer
 	}
 	return qnet.DefaultQueueDelay
+}
+
+// overlay returns the overlay configuration every node of the run takes.
+func (s *Scenario) overlay() overlay.Config {
+	c := overlay.DefaultConfig()
+	c.PNS = !s.NoPNS
+	return c
 }

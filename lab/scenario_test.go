@@ -3,6 +3,8 @@ package lab
 import (
 	"testing"
 	"time"
+
+	"github.com/almcast/alm/overlay"
 )
 
 func TestTuneInTime(t *testing.T) {
@@ -126,5 +128,20 @@ func TestUplinkValidation(t *testing.T) {
 		if c.ok && sc.Uplink != c.want {
 			t.Errorf("%s, uplink %q: %q used, want %q", c.net, c.uplink, sc.Uplink, c.want)
 		}
+	}
+}
+
+// TestNoPNS: the scenario's NoPNS turns the overlay's proximity neighbour
+// selection off for every node, and only that.
+func TestNoPNS(t *testing.T) {
+	sc := DefaultScenario()
+	if !sc.overlay().PNS {
+		t.Fatal("default scenario: PNS off")
+	}
+	sc.NoPNS = true
+	got, want := sc.overlay(), overlay.DefaultConfig()
+	want.PNS = false
+	if got != want {
+		t.Errorf("NoPNS: overlay config %+v, want %+v", got, want)
 	}
 }

@@ -13,8 +13,9 @@ import (
 
 // labNode builds one node of a streaming run on e, for either runtime: the
 // source of ch (key owns it) or a viewer playing to out, with upload as
-// its capacity; arrival receives each viewer's chunk arrival delays in ms.
-func labNode(e env.Env, scfg stream.Config, upload int64, ch chunk.Channel, key ed25519.PrivateKey,
+// its capacity, ocfg its overlay's configuration; arrival receives each
+// viewer's chunk arrival delays in ms.
+func labNode(e env.Env, ocfg overlay.Config, scfg stream.Config, upload int64, ch chunk.Channel, key ed25519.PrivateKey,
 	viewer bool, out player.Output, arrival func(ms float64)) (*stream.Stack, error) {
 	c := scfg
 	c.Upload = upload
@@ -22,7 +23,7 @@ func labNode(e env.Env, scfg stream.Config, upload int64, ch chunk.Channel, key 
 	if !viewer {
 		owner = key
 	}
-	s, err := stream.Build(e, overlay.DefaultConfig(), c, ch, owner, out)
+	s, err := stream.Build(e, ocfg, c, ch, owner, out)
 	if err != nil {
 		return nil, err
 	}

@@ -109,7 +109,7 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 		qc := qnet.Config{Key: key, Epoch: epoch, Seed: rng.Uint64(), Log: quiet, NoMTUDiscovery: true,
 			Shim: qnet.Shim{Latency: sc.Latency, Loss: sc.Loss, Rate: upload, QueueDelay: sc.buffer(), Fair: sc.Uplink == UplinkFair, Seed: rng.Uint64()}}
 		q, err := qnet.New(qc, func(e env.Env) env.Handler {
-			s, err := labNode(e, scfg, upload, ch, key, viewer, check, func(d float64) {
+			s, err := labNode(e, sc.overlay(), scfg, upload, ch, key, viewer, check, func(d float64) {
 				mu.Lock()
 				arrivals.Add(d)
 				mu.Unlock()

@@ -101,7 +101,7 @@ func RunStreamSim(ctx context.Context, sc Scenario, mode string) (ModeResult, er
 	add := func(upload int64, key ed25519.PrivateKey, viewer bool) *simPlayer {
 		p := &simPlayer{upload: upload, born: nw.Now(), viewer: viewer}
 		p.node = nw.Add(sim.NodeSpec{Key: key, Upload: upload}, func(e env.Env) env.Handler {
-			s, err := labNode(e, scfg, upload, ch, key, viewer, check, func(d float64) { arrivals.Add(d) })
+			s, err := labNode(e, sc.overlay(), scfg, upload, ch, key, viewer, check, func(d float64) { arrivals.Add(d) })
 			if err != nil {
 				buildErr = err
 				return env.NewMux()
