@@ -113,11 +113,11 @@ func (p *quicProgress) tick(t time.Duration, src *streamPeer, viewers []*streamP
 	r := p.round
 	p.round = progressSums{}
 	p.mu.Unlock()
-	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f conns=%d worst_dialing=%v worst_srtt=%v worst_cwnd=%d worst_backlog=%v%s\n",
+	fmt.Fprintf(p.w, "lab: t=%v wall=%.1fs answered=%d played=%.0f missed=%.0f received=%.0f late=%.0f repair_requests=%.0f parent_timeouts=%.0f frames=%d packets=%d stale_drops=%d source_wait=%v viewer_wait=%v cpu=%.2f conns=%d dials=%d worst_dialing=%v worst_srtt=%v worst_cwnd=%d worst_backlog=%v%s\n",
 		t, time.Since(p.start).Seconds(), r.answered, r.v[pPlayed], r.v[pMissed], r.v[pReceived], r.v[pLate], r.v[pNacks], r.v[pTimeouts],
 		net.FramesSent-p.net.FramesSent, net.ShimPackets-p.net.ShimPackets, net.StaleDrops-p.net.StaleDrops,
 		src.q.LongestWait().Round(time.Millisecond), worst.Wait.Round(time.Millisecond), (cpu - p.cpu).Seconds(),
-		net.ConnsOpen, worst.Dialing, worst.SRTT.Round(time.Millisecond), worst.Window, worst.Backlog.Round(time.Millisecond), r.hot)
+		net.ConnsOpen, net.Dials-p.net.Dials, worst.Dialing, worst.SRTT.Round(time.Millisecond), worst.Window, worst.Backlog.Round(time.Millisecond), r.hot)
 	p.cpu, p.net = cpu, net
 	for _, v := range viewers {
 		if !v.died.IsZero() {
