@@ -371,17 +371,20 @@ func (s *shimConn) Close() error {
 	s.mu.Lock()
 	pending := s.q
 	s.q = nil
-	for _, p := range s.fair.drainFair() {
-		heap.Push(&pending, p)
-	}
+	fair := s.fair.drainFair()
 	s.mu.Unlock()
-	msgs := newMessages()
+	// The timed packets in departure order, then those still in the flow
+	// queues in turn order (each destination's in the order sent).
+	var all []packet
 	for pending.Len() > 0 {
-		var pkts []packet
-		for pending.Len() > 0 && len(pkts) < shimBatch {
-			pkts = append(pkts, heap.Pop(&pending).(packet))
-		}
-		s.write(pkts, msgs)
+		all = append(all, heap.Pop(&pending).(packet))
+	}
+	all = append(all, fair...)
+	msgs := newMessages()
+	for len(all) > 0 {
+		n := min(len(all), shimBatch)
+		s.write(all[:n], msgs)
+		all = all[n:]
 	}
 	return s.udp.Close()
 }

@@ -182,3 +182,18 @@ func TestShimFairOverSocket(t *testing.T) {
 		t.Errorf("shim counted %d packets, %d queue drops; want %d and 0", st.ShimPackets, st.ShimQueueDrops, packets+1)
 	}
 }
+
+// TestShimFairCloseKeepsOrder: closing a fair shim sends what its flow
+// queues still hold, each destination's packets in the order written.
+func TestShimFairCloseKeepsOrder(t *testing.T) {
+	const (
+		size    = 1250 // 100 ms each at 100 kbit/s: all but the first wait
+		packets = 12
+	)
+	s, b := shimPair(t, Shim{Rate: 100_000, QueueDelay: 10 * time.Second, Fair: true})
+	writeNumbered(t, s, b.LocalAddr(), packets, size)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	readNumbered(t, b, packets, size, func(int) {})
+}
