@@ -131,17 +131,30 @@ func TestUplinkValidation(t *testing.T) {
 	}
 }
 
-// TestNoPNS: the scenario's NoPNS turns the overlay's proximity neighbour
-// selection off for every node, and only that.
-func TestNoPNS(t *testing.T) {
-	sc := DefaultScenario()
-	if !sc.overlay().PNS {
-		t.Fatal("default scenario: PNS off")
+// TestPNS: proximity neighbour selection is on in the simulator and off
+// over QUIC unless the scenario says, and the scenario's choice is every
+// node's overlay's, and only that.
+func TestPNS(t *testing.T) {
+	for _, c := range []struct {
+		net, set, want string
+	}{
+		{"sim", "", PNSOn}, {"quic", "", PNSOff}, {"quic", PNSAuto, PNSOff},
+		{"sim", PNSOff, PNSOff}, {"quic", PNSOn, PNSOn},
+	} {
+		sc := DefaultScenario()
+		sc.Net, sc.PNS = c.net, c.set
+		if err := sc.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		want := overlay.DefaultConfig()
+		want.PNS = c.want == PNSOn
+		if sc.PNS != c.want || sc.overlay() != want {
+			t.Errorf("%s with %q: pns %q, overlay %+v; want %q", c.net, c.set, sc.PNS, sc.overlay(), c.want)
+		}
 	}
-	sc.NoPNS = true
-	got, want := sc.overlay(), overlay.DefaultConfig()
-	want.PNS = false
-	if got != want {
-		t.Errorf("NoPNS: overlay config %+v, want %+v", got, want)
+	sc := DefaultScenario()
+	sc.PNS = "maybe"
+	if err := sc.Validate(); err == nil {
+		t.Error("pns maybe: no error")
 	}
 }

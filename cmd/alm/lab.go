@@ -43,7 +43,19 @@ func runLab(ctx context.Context, args []string) error {
 	fs.StringVar(&sc.Uplink, "uplink", sc.Uplink, "quic: how each node's uplink orders the packets waiting: fifo (one queue) or fair (a queue per destination, served in turn, as fq_codel's; acknowledgements do not wait behind the chunks for other peers) (default fifo)")
 	fs.BoolVar(&sc.ControlFirst, "control-first", sc.ControlFirst, fmt.Sprintf("sim: each node's uplink sends messages of %d bytes or less (control) ahead of the chunks waiting, as a send scheduler would (default: one first-in first-out uplink per node)", lab.ControlSize))
 	fs.IntVar(&sc.Stripes, "stripes", sc.Stripes, stripesUsage)
-	pns := fs.Bool("pns", !sc.NoPNS, "the overlay's proximity neighbour selection: routing-table slots keep the nearest node measured, joins go through a nearby node (false: the first node heard of, fewer probes and connections)")
+	fs.Func("pns", "the overlay's proximity neighbour selection (routing-table slots keep the nearest node measured, joins go through a nearby node): auto (on in the simulator; off with --net quic, whose shims give every path the same latency), on or off (the first node heard of: fewer probes and connections) (default auto)", func(v string) error {
+		switch v {
+		case "true", lab.PNSOn:
+			sc.PNS = lab.PNSOn
+		case "false", lab.PNSOff:
+			sc.PNS = lab.PNSOff
+		case lab.PNSAuto:
+			sc.PNS = lab.PNSAuto
+		default:
+			return fmt.Errorf("%q is none of auto, on, off", v)
+		}
+		return nil
+	})
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	reportDir := fs.String("report", "", "also write an HTML report with plots, and results.json, into this directory")
 	rates := fs.String("rates", "", "sweep the stream rate: fractions of rmax like 0.5,0.7,0.9,1.0 (all ≤ 10, no unit) or bit rates like 500k,1M; upload capacities stay those at --rate")
@@ -68,7 +80,6 @@ func runLab(ctx context.Context, args []string) error {
 		return fmt.Errorf("-max-lag: %w", err)
 	}
 	sc.Modes = strings.Split(*modes, ",")
-	sc.NoPNS = !*pns
 	stopProf, err := prof.start()
 	if err != nil {
 		return err
