@@ -215,6 +215,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.log.Debug("qnet: running", "addr", n.self.Addr)
 	n.wg.Add(1)
 	go n.acceptLoop(ctx, ln)
+	n.addTimer(&timer{due: time.Now().Add(n.sweepPeriod()), f: n.sweepPeers})
 	n.loop(ctx)
 	n.shutdown(ln)
 	n.log.Debug("qnet: stopped")

@@ -41,6 +41,11 @@ type peer struct {
 	// writing is when the oldest frame the sender has taken but not yet
 	// written was queued (zero: none); guarded by Node.mu.
 	writing time.Time
+	// active is when the sender last took frames (or the peer was made);
+	// retired is set when the idle sweep has forgotten the peer, for its
+	// sender to stop at its next wake-up. Guarded by Node.mu.
+	active  time.Time
+	retired bool
 
 	// Owned by the sender goroutine.
 	retryAt time.Time
@@ -81,7 +86,7 @@ func (n *Node) send(to id.Ref, m wire.Message) {
 	k := keyOf(to)
 	p := n.peers[k]
 	if p == nil {
-		p = &peer{key: k, id: to.ID, signal: make(chan struct{}, 1)}
+		p = &peer{key: k, id: to.ID, signal: make(chan struct{}, 1), active: time.Now()}
 		n.peers[k] = p
 	}
 	if to.Addr != "" {
@@ -136,13 +141,14 @@ func (n *Node) startPending(ctx context.Context) {
 	n.pending = nil
 }
 
-// runPeer writes p's frames until ctx is done or p stays idle for the idle
-// timeout with nothing queued.
+// runPeer writes p's frames until ctx is done or the idle sweep retires
+// p (sweepPeers). It keeps no timer of its own: a process running
+// thousands of nodes holds a sender for each peer each node sends to, and
+// a runtime timer each, reset at every write, made Go's timer heaps about
+// as large again as QUIC's connections alone.
 func (n *Node) runPeer(ctx context.Context, p *peer) {
 	defer n.wg.Done()
 	defer p.out.close()
-	idle := time.NewTimer(n.cfg.IdleTimeout)
-	defer idle.Stop()
 	var frames []queued
 	for {
 		select {
@@ -158,13 +164,18 @@ func (n *Node) runPeer(ctx context.Context, p *peer) {
 					return
 				}
 			}
-		case <-idle.C:
-			if n.retirePeer(p) {
+			if n.isRetired(p) {
 				return
 			}
 		}
-		idle.Reset(n.cfg.IdleTimeout)
 	}
+}
+
+// isRetired reports whether the idle sweep has forgotten p.
+func (n *Node) isRetired(p *peer) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return p.retired
 }
 
 // maxSpare bounds the queue slice a sender keeps for reuse.
@@ -184,6 +195,7 @@ func (n *Node) take(p *peer, spare []queued) []queued {
 	p.writing = time.Time{}
 	if len(frames) > 0 {
 		p.writing = frames[0].at
+		p.active = time.Now()
 	}
 	return frames
 }
@@ -285,16 +297,4 @@ func (n *Node) WorstQueue() QueueState {
 	st := c.qc.ConnectionStats()
 	q.SRTT, q.Window = st.SmoothedRTT, st.CongestionWindow
 	return q
-}
-
-// retirePeer forgets p if nothing is queued for it, so that a Send starts
-// a new sender.
-func (n *Node) retirePeer(p *peer) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if len(p.queue) > 0 {
-		return false
-	}
-	delete(n.peers, p.key)
-	return true
 }
