@@ -47,7 +47,8 @@ func TestWrite(t *testing.T) {
 		t.Errorf("%d plots, want 5", n)
 	}
 	for _, want := range []string{"continuity-cdf", "lag-cdf", "startup-cdf", "overhead", "upload-util",
-		"direct (no samples)", ">forest<", "capacity = 1.0", "Liberation Sans", JSONFile} {
+		"direct (no samples)", ">forest<", "capacity = 1.0", "Liberation Sans", JSONFile,
+		"keep the nearest node measured"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -38,7 +38,19 @@ func scenarioKnobs(sc lab.Scenario, rmax float64) []knob {
 		{"startup buffer", fmt.Sprintf("%g ms", sc.StartupMs), ""},
 		{"join interval", fmt.Sprintf("%g s", sc.JoinIntervalS), "gap between viewers joining"},
 		uplinkKnob(sc),
+		pnsKnob(sc.PNS),
 	}
+}
+
+// pnsKnob says whether the overlay chose its neighbours by proximity.
+func pnsKnob(pns string) knob {
+	switch pns {
+	case lab.PNSOff:
+		return knob{"proximity", "off", "routing tables keep the first node heard of (over QUIC every path has the same latency)"}
+	case lab.PNSOn:
+		return knob{"proximity", "on", "routing tables keep the nearest node measured"}
+	}
+	return knob{"proximity", "-", "not recorded"}
 }
 
 // uplinkKnob says how a node's uplink orders what it sends.
