@@ -2,13 +2,18 @@ package qnet
 
 import "time"
 
-// sweepEvery is how often, in IdleTimeouts, a node looks for idle peers:
-// a sender stops between one and 1+sweepEvery idle timeouts after it last
-// wrote.
+// sweepEvery is how many times an idle timeout a node looks for idle
+// peers: a sender stops between one and 1+1/sweepEvery idle timeouts
+// after it last took frames.
 const sweepEvery = 4
 
+// minSweep bounds how often a node sweeps, whatever its idle timeout.
+const minSweep = 50 * time.Millisecond
+
 // sweepPeriod is the interval between idle sweeps.
-func (n *Node) sweepPeriod() time.Duration { return n.cfg.IdleTimeout / sweepEvery }
+func (n *Node) sweepPeriod() time.Duration {
+	return max(n.cfg.IdleTimeout/sweepEvery, minSweep)
+}
 
 // sweepPeers forgets every peer whose sender has taken no frames for the
 // idle timeout and has none queued or being written, so that a later Send

@@ -143,9 +143,10 @@ func (n *Node) startPending(ctx context.Context) {
 
 // runPeer writes p's frames until ctx is done or the idle sweep retires
 // p (sweepPeers). It keeps no timer of its own: a process running
-// thousands of nodes holds a sender for each peer each node sends to, and
-// a runtime timer each, reset at every write, made Go's timer heaps about
-// as large again as QUIC's connections alone.
+// hundreds of nodes holds a sender for each peer each node sends to, and
+// a runtime timer each, reset at every write, sat in the heaps that Go
+// scans whole whenever a modified timer falls due (200 forest viewers:
+// 8.2-9.8% of the CPU on timer upkeep with them, 6.1-6.5% without).
 func (n *Node) runPeer(ctx context.Context, p *peer) {
 	defer n.wg.Done()
 	defer p.out.close()
