@@ -19,9 +19,6 @@ const (
 // unexported ones).
 const chunkFields = 6
 
-// maxArray is the wire decoder's bound on CBOR array lengths.
-const maxArray = 4096
-
 // DecodeBorrowed implements wire.Borrower: it decodes a chunk in the form
 // every node encodes one (an array of the fields; the channel ID a 16-byte
 // string; the packet list and signature byte strings, not null), its
@@ -46,7 +43,7 @@ func (c *Chunk) DecodeBorrowed(body []byte) bool {
 		return false
 	}
 	n, ok := r.head(majorArray)
-	if !ok || n > maxArray {
+	if !ok || n > wire.MaxArrayElements {
 		return false
 	}
 	out.Packets = make([][]byte, n)

@@ -474,9 +474,10 @@ func (m *Mode) tick() {
 			delete(m.shunned, x)
 		}
 	}
+	silence := m.cfg.Silence + env.Slack(m.e)
 	for _, p := range append([]*partner(nil), m.partners...) {
 		switch {
-		case now-p.heard > m.cfg.Silence+env.Slack(m.e):
+		case now-p.heard > silence:
 			m.stats.Silent++
 			m.drop(p, 0)
 			m.g.Remove(p.ref.ID)

@@ -15,10 +15,10 @@ func (n *Node) sweepPeriod() time.Duration {
 	return max(n.cfg.IdleTimeout/sweepEvery, minSweep)
 }
 
-// sweepPeers forgets every peer whose sender has taken no frames for the
-// idle timeout and has none queued or being written, so that a later Send
-// starts a new sender, and wakes each such sender to stop; then it
-// schedules the next sweep. It runs on the event loop, behind the node's
+// sweepPeers forgets every peer whose sender has taken no frame queued
+// within the idle timeout and has none queued or being written, so that a
+// later Send starts a new sender, and wakes each such sender to stop; then
+// it schedules the next sweep. It runs on the event loop, behind the node's
 // one runtime timer, in place of a timer per sender.
 func (n *Node) sweepPeers() {
 	n.retireIdle(time.Now())

@@ -41,7 +41,8 @@ type peer struct {
 	// writing is when the oldest frame the sender has taken but not yet
 	// written was queued (zero: none); guarded by Node.mu.
 	writing time.Time
-	// active is when the sender last took frames (or the peer was made);
+	// active is when the newest frame the sender last took was queued
+	// (or when the peer was made);
 	// retired is set when the idle sweep has forgotten the peer, for its
 	// sender to stop at its next wake-up. Guarded by Node.mu.
 	active  time.Time
@@ -83,10 +84,11 @@ func (n *Node) send(to id.Ref, m wire.Message) {
 		n.stats.sendDrops.Add(1)
 		return
 	}
+	now := time.Now()
 	k := keyOf(to)
 	p := n.peers[k]
 	if p == nil {
-		p = &peer{key: k, id: to.ID, signal: make(chan struct{}, 1), active: time.Now()}
+		p = &peer{key: k, id: to.ID, signal: make(chan struct{}, 1), active: now}
 		n.peers[k] = p
 	}
 	if to.Addr != "" {
@@ -95,7 +97,7 @@ func (n *Node) send(to id.Ref, m wire.Message) {
 	if len(p.queue) >= n.cfg.MaxQueue || (len(p.queue) > 0 && p.queued+len(frame) > n.cfg.MaxQueueBytes) {
 		n.stats.sendDrops.Add(1)
 	} else {
-		p.queue = append(p.queue, queued{frame, time.Now()})
+		p.queue = append(p.queue, queued{frame, now})
 		p.queued += len(frame)
 		select {
 		case p.signal <- struct{}{}:
@@ -157,7 +159,11 @@ func (n *Node) runPeer(ctx context.Context, p *peer) {
 			return
 		case <-p.signal:
 			for {
-				if frames = n.take(p, frames); len(frames) == 0 {
+				var retired bool
+				if frames, retired = n.take(p, frames); len(frames) == 0 {
+					if retired {
+						return
+					}
 					break
 				}
 				n.writeFrames(ctx, p, frames)
@@ -165,26 +171,17 @@ func (n *Node) runPeer(ctx context.Context, p *peer) {
 					return
 				}
 			}
-			if n.isRetired(p) {
-				return
-			}
 		}
 	}
-}
-
-// isRetired reports whether the idle sweep has forgotten p.
-func (n *Node) isRetired(p *peer) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return p.retired
 }
 
 // maxSpare bounds the queue slice a sender keeps for reuse.
 const maxSpare = 256
 
 // take returns the frames queued for p and empties its queue, reusing
-// spare, the frames taken before (all written by now), as the new queue.
-func (n *Node) take(p *peer, spare []queued) []queued {
+// spare, the frames taken before (all written by now), as the new queue;
+// and whether the idle sweep has forgotten p (then none are queued).
+func (n *Node) take(p *peer, spare []queued) ([]queued, bool) {
 	clear(spare)
 	if cap(spare) > maxSpare {
 		spare = nil
@@ -196,9 +193,9 @@ func (n *Node) take(p *peer, spare []queued) []queued {
 	p.writing = time.Time{}
 	if len(frames) > 0 {
 		p.writing = frames[0].at
-		p.active = time.Now()
+		p.active = frames[len(frames)-1].at // within MaxQueueDelay of now: no clock read
 	}
-	return frames
+	return frames, p.retired
 }
 
 // written notes that the sender has written (or dropped) the frames it

@@ -154,6 +154,10 @@ var (
 	decMode cbor.DecMode
 )
 
+// MaxArrayElements bounds the length of a CBOR array in a frame body; the
+// decoder refuses longer ones, and so must a message's own (Borrower).
+const MaxArrayElements = 4096
+
 func init() {
 	var err error
 	encMode, err = cbor.EncOptions{Sort: cbor.SortCoreDeterministic}.EncMode()
@@ -162,7 +166,7 @@ func init() {
 	}
 	decMode, err = cbor.DecOptions{
 		MaxNestedLevels:  16,
-		MaxArrayElements: 4096,
+		MaxArrayElements: MaxArrayElements,
 		MaxMapPairs:      256,
 		IndefLength:      cbor.IndefLengthForbidden,
 		TagsMd:           cbor.TagsForbidden,
