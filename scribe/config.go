@@ -100,6 +100,16 @@ type Config struct {
 	// up 4 live parents in 60 s without it, none with it. Default false;
 	// the forest turns it on.
 	ProbeParent bool
+	// QuietRefresh leaves out a refresh to a parent when every group it
+	// would carry is one in which this node has no children and the
+	// entry is the one the parent last had from it, sent less than
+	// two RefreshPeriods ago. A leaf's refresh then only keeps
+	// it from ChildTimeout; a node with children in a group still
+	// refreshes every period, as the grandparent of orphans must hear
+	// it to weigh their word that it fell silent. Over QUIC each
+	// refresh costs a packet and an acknowledgement. Default false; the
+	// forest turns it on.
+	QuietRefresh bool
 	// RootKeepsTop lets the group's root, when it attaches to a top that
 	// is full, take the place of the top's child farthest from the group
 	// ID (that child and its subtree join again below it). Off, the

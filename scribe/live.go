@@ -88,8 +88,10 @@ func (s *Scribe) probeUnanswered(g *group, now time.Duration) bool {
 }
 
 // refresh runs every RefreshPeriod: each parent hears from this node, with
-// the spare room in its subtree and its number of children.
+// the spare room in its subtree and its number of children (unless the
+// refresh is quiet, Config.QuietRefresh).
 func (s *Scribe) refresh() {
+	now := s.e.Now()
 	var refreshes batches[RefreshEntry]
 	for _, g := range s.order {
 		if g.hasParent() {
@@ -97,8 +99,48 @@ func (s *Scribe) refresh() {
 		}
 	}
 	for _, o := range refreshes.outs {
+		if s.refreshQuiet(o, now) {
+			continue
+		}
+		for _, e := range o.entries {
+			s.groups[e.Group].refreshed = refreshSent{at: now, to: o.to.ID, entry: e}
+		}
 		s.send(o.to, &Refresh{Entries: o.entries})
 	}
+}
+
+// quietRefreshes is how many refresh periods a quiet refresh may be left
+// out for (Config.QuietRefresh): at the forest's 500 ms, a leaf's parent
+// hears from it every second. At three periods (every 1.5 s) 5% loss made
+// forest viewers give up 25 live parents in ten 60 s runs of 60
+// simulated viewers (seeds 2-11), against 2 without quiet refreshes and 1
+// at two periods.
+const quietRefreshes = 2
+
+// refreshSent is a refresh entry as last sent.
+type refreshSent struct {
+	at    time.Duration
+	to    id.ID
+	entry RefreshEntry
+}
+
+// refreshQuiet reports whether refresh batch o can be left out: every
+// entry is for a group in which this node has no children and repeats
+// what the same parent had from it less than quietRefreshes periods ago.
+// A refresh goes whole or not at all, as a parent forgets a child in the
+// groups a refresh does not list.
+func (s *Scribe) refreshQuiet(o batch[RefreshEntry], now time.Duration) bool {
+	if !s.cfg.QuietRefresh {
+		return false
+	}
+	for _, e := range o.entries {
+		g := s.groups[e.Group]
+		r := g.refreshed
+		if len(g.children) > 0 || r.to != o.to.ID || r.entry != e || now-r.at >= quietRefreshes*s.cfg.RefreshPeriod {
+			return false
+		}
+	}
+	return true
 }
 
 // refreshEntry is g's part of a refresh to its parent.

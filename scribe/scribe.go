@@ -111,6 +111,9 @@ type group struct {
 	// probedAt is when the parent, silent, was last probed
 	// (Config.ProbeParent).
 	probedAt time.Duration
+	// refreshed is the last refresh entry sent for g, to whom and when
+	// (Config.QuietRefresh).
+	refreshed refreshSent
 }
 
 func (g *group) hasParent() bool { return !g.parent.IsZero() }

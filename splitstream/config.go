@@ -103,6 +103,10 @@ func DefaultConfig() Config {
 	// ms), 10,000 viewers with 12 s of stream 0.9885 -> 0.9889.
 	sc.QuietBeats = true
 	sc.ProbeParent = true
+	// A viewer is a leaf in all stripes but its home one, and its
+	// refreshes there tell its parents nothing new: they go every second
+	// rather than every 500 ms (QuietRefresh).
+	sc.QuietRefresh = true
 	// A viewer asks for at most three tenths of the stream's chunks a
 	// second (after a burst of 1.5 s of them;
 	// scribe.RelayConfig.RepairShare).

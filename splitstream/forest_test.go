@@ -595,3 +595,72 @@ func TestForestSpecStripes(t *testing.T) {
 		t.Errorf("Spec(0) = %q, want the plain name", splitstream.Spec(0))
 	}
 }
+
+// TestForestQuietRefresh: a viewer refreshes a parent of whose group
+// it has no children in about every other period, while nothing changes,
+// and a parent of a group where it forwards every period, as the
+// grandparent of its children must hear it (scribe.Config.QuietRefresh).
+// No parent is given up for it.
+func TestForestQuietRefresh(t *testing.T) {
+	w := newWorld(t, splitstream.Name, 4, 60, 0, func(int) int64 { return 2 * rate })
+	w.Start()
+	w.NW.RunFor(20 * time.Second)
+	// forwarding[x][p]: x has children in a group whose parent is p.
+	forwarding := map[id.ID]map[id.ID]bool{}
+	leafPairs := map[[2]id.ID]bool{}
+	for i := 1; i < len(w.Nodes); i++ {
+		f := forestOf(w, i)
+		x := w.Nodes[i].Self().ID
+		forwarding[x] = map[id.ID]bool{}
+		for _, g := range f.Stripes() {
+			if p := f.Scribe().Parent(g); !p.IsZero() && f.Scribe().ChildCount(g) > 0 {
+				forwarding[x][p.ID] = true
+			}
+		}
+		for _, g := range f.Stripes() {
+			if p := f.Scribe().Parent(g); !p.IsZero() && !forwarding[x][p.ID] {
+				leafPairs[[2]id.ID{x, p.ID}] = true
+			}
+		}
+	}
+	timeouts := 0.0
+	for i := 1; i < len(w.Nodes); i++ {
+		timeouts -= forestOf(w, i).Stats()["parent_timeouts"]
+	}
+	refreshes := map[[2]id.ID]int{}
+	w.NW.Trace = func(from, to *sim.Node, m wire.Message, _ int, _ bool) {
+		if _, ok := m.(*scribe.Refresh); ok {
+			refreshes[[2]id.ID{from.Self().ID, to.Self().ID}]++
+		}
+	}
+	const secs = 10
+	w.NW.RunFor(secs * time.Second)
+	w.NW.Trace = nil
+	periods := secs * time.Second / (500 * time.Millisecond)
+	var leaf, fwd, nLeaf, nFwd int
+	for pair, n := range refreshes {
+		switch {
+		case forwarding[pair[0]][pair[1]]:
+			fwd += n
+			nFwd++
+		case leafPairs[pair]:
+			leaf += n
+			nLeaf++
+		}
+	}
+	if nLeaf == 0 || nFwd == 0 {
+		t.Fatalf("%d leaf and %d forwarding child-parent pairs refreshed", nLeaf, nFwd)
+	}
+	if per := float64(leaf) / float64(nLeaf); per > 0.6*float64(periods) {
+		t.Errorf("a leaf refreshed its parent %.1f times in %d periods, want about half", per, periods)
+	}
+	if per := float64(fwd) / float64(nFwd); per < 0.9*float64(periods) {
+		t.Errorf("a forwarder refreshed its parent %.1f times in %d periods, want every period", per, periods)
+	}
+	for i := 1; i < len(w.Nodes); i++ {
+		timeouts += forestOf(w, i).Stats()["parent_timeouts"]
+	}
+	if timeouts > 0 {
+		t.Errorf("%v live parents given up", timeouts)
+	}
+}
