@@ -102,13 +102,13 @@ type Config struct {
 	ProbeParent bool
 	// QuietRefresh leaves out a refresh to a parent when every group it
 	// would carry is one in which this node has no children and the
-	// entry is the one the parent last had from it, sent less than
-	// two RefreshPeriods ago. A leaf's refresh then only keeps
-	// it from ChildTimeout; a node with children in a group still
-	// refreshes every period, as the grandparent of orphans must hear
-	// it to weigh their word that it fell silent. Over QUIC each
-	// refresh costs a packet and an acknowledgement. Default false; the
-	// forest turns it on.
+	// entry is the one the parent last had from it, sent less than two
+	// RefreshPeriods ago. A leaf's refresh then only keeps it from
+	// ChildTimeout; a node with children in a group still refreshes
+	// every period, as the grandparent of orphans must hear it to weigh
+	// their word that it fell silent. Over QUIC each refresh costs a
+	// packet and an acknowledgement. Default false; the forest turns it
+	// on.
 	QuietRefresh bool
 	// RootKeepsTop lets the group's root, when it attaches to a top that
 	// is full, take the place of the top's child farthest from the group

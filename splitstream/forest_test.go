@@ -633,10 +633,10 @@ func TestForestQuietRefresh(t *testing.T) {
 			refreshes[[2]id.ID{from.Self().ID, to.Self().ID}]++
 		}
 	}
-	const secs = 10
-	w.NW.RunFor(secs * time.Second)
+	const window = 10 * time.Second
+	w.NW.RunFor(window)
 	w.NW.Trace = nil
-	periods := secs * time.Second / (500 * time.Millisecond)
+	periods := int(window / splitstream.DefaultConfig().Scribe.RefreshPeriod)
 	var leaf, fwd, nLeaf, nFwd int
 	for pair, n := range refreshes {
 		switch {
