@@ -69,6 +69,15 @@ func TestStreamQUICSmall(t *testing.T) {
 	if r.SourcePace < 0.97 {
 		t.Errorf("source pace %.4f: the source fell behind the clock", r.SourcePace)
 	}
+	// The frames sent by type add up to the frames sent: chunks, and the
+	// trees' keep-alives among them.
+	var sum uint64
+	for _, n := range r.FramesByType {
+		sum += n
+	}
+	if r.FramesByType["chunk.chunk"] == 0 || r.FramesByType["scribe.refresh"] == 0 || float64(sum) != r.Extra["qnet_frames_sent"] {
+		t.Errorf("frames by type %v, %v frames sent", r.FramesByType, r.Extra["qnet_frames_sent"])
+	}
 }
 
 // TestStreamQUICFairUplink runs a small mesh over QUIC with fair uplinks

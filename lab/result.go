@@ -54,10 +54,15 @@ type ModeResult struct {
 	// Over QUIC: process CPU per payload byte delivered while streaming,
 	// that of one plain quic-go stream moving the same bytes, and their
 	// ratio.
-	CPUNsPerByte      float64            `json:"cpu_ns_per_byte,omitempty"`
-	BaselineNsPerByte float64            `json:"baseline_cpu_ns_per_byte,omitempty"`
-	CPURatio          float64            `json:"cpu_ratio,omitempty"`
-	Extra             map[string]float64 `json:"-"`
+	CPUNsPerByte      float64 `json:"cpu_ns_per_byte,omitempty"`
+	BaselineNsPerByte float64 `json:"baseline_cpu_ns_per_byte,omitempty"`
+	CPURatio          float64 `json:"cpu_ratio,omitempty"`
+	// FramesByType is, over QUIC, how many frames all the run's nodes
+	// sent, by message type ("chunk.chunk", "scribe.beat",
+	// "mesh.have"): where the control traffic that costs each
+	// frame a packet and an acknowledgement goes.
+	FramesByType map[string]uint64  `json:"qnet_frames_by_type,omitempty"`
+	Extra        map[string]float64 `json:"-"`
 
 	// Each judged viewer's figures, in the order viewers joined (the
 	// report plots them and writes them as viewers.csv).

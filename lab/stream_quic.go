@@ -274,6 +274,12 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	for i, p := range peers {
 		qs := p.q.Stats()
 		qtotal.Add(qs)
+		for k, v := range p.q.FramesSentByType() {
+			if res.FramesByType == nil {
+				res.FramesByType = map[string]uint64{}
+			}
+			res.FramesByType[k] += v
+		}
 		bytesSent += qs.BytesSent
 		var ss stream.Stats
 		var s playerStats

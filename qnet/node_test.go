@@ -104,6 +104,9 @@ func TestConnectionReuse(t *testing.T) {
 	if sa.FramesSent != count || sb.FramesReceived != count || sa.FramesReceived != count {
 		t.Errorf("frames: a %+v, b %+v", sa, sb)
 	}
+	if got := a.FramesSentByType(); len(got) != 1 || got["qnet.test"] != count {
+		t.Errorf("frames sent by type: %v, want %d qnet.test", got, count)
+	}
 	checkGoroutines(t, base)
 }
 

@@ -1,6 +1,7 @@
 package qnet
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,7 @@ type counters struct {
 
 	protoMu sync.Mutex
 	byProto map[string]*[2]uint64 // bytes sent, received by protocol
+	byType  map[string]uint64     // frames sent by message type
 }
 
 // addProto counts a frame's bytes under its protocol.
@@ -130,8 +132,20 @@ func (c *counters) addProto(frame []byte, received bool) {
 		v[1] += uint64(len(frame))
 	} else {
 		v[0] += uint64(len(frame))
+		if c.byType == nil {
+			c.byType = map[string]uint64{}
+		}
+		c.byType[wire.FrameName(frame)]++
 	}
 	c.protoMu.Unlock()
+}
+
+// FramesSentByType returns how many frames the node has sent, by the
+// registered name of their message type ("chunk.chunk", "scribe.beat").
+func (n *Node) FramesSentByType() map[string]uint64 {
+	n.stats.protoMu.Lock()
+	defer n.stats.protoMu.Unlock()
+	return maps.Clone(n.stats.byType)
 }
 
 // ProtoBytes returns the bytes sent and received per protocol.

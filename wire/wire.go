@@ -121,6 +121,18 @@ func FrameProto(frame []byte) string {
 	return ""
 }
 
+// FrameName returns the registered name of a frame's type, read from its
+// header ("" if short or unregistered).
+func FrameName(frame []byte) string {
+	if len(frame) < HeaderLen {
+		return ""
+	}
+	if s, ok := lookup(Type(frame[1])<<8 | Type(frame[2])); ok {
+		return s.name
+	}
+	return ""
+}
+
 // MaxSize returns the size bound of type t (0 if unregistered).
 func MaxSize(t Type) int {
 	if s, ok := lookup(t); ok {

@@ -174,6 +174,19 @@ func TestRegistry(t *testing.T) {
 	if m, ok := wire.New(typeNone); ok || m != nil {
 		t.Errorf("New(unregistered) = %v, %v", m, ok)
 	}
+	frame, err := wire.Encode(&tSmall{N: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wire.FrameName(frame); got != "test.small" {
+		t.Errorf("FrameName = %q", got)
+	}
+	if got := wire.FrameProto(frame); got != "test" {
+		t.Errorf("FrameProto = %q", got)
+	}
+	if wire.FrameName(frame[:2]) != "" || wire.FrameProto(frame[:2]) != "" {
+		t.Error("a short frame has a type name or protocol")
+	}
 	m, ok := wire.New(typeValid)
 	if _, isValid := m.(*tValid); !ok || !isValid {
 		t.Errorf("New(typeValid) = %#v, %v", m, ok)
