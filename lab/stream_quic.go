@@ -271,13 +271,11 @@ func RunStreamQUIC(ctx context.Context, sc Scenario, mode string) (ModeResult, e
 	expired := false
 	unanswered := 0
 	var viewerStats []map[string]float64
+	res.FramesByType = map[string]uint64{}
 	for i, p := range peers {
 		qs := p.q.Stats()
 		qtotal.Add(qs)
 		for k, v := range p.q.FramesSentByType() {
-			if res.FramesByType == nil {
-				res.FramesByType = map[string]uint64{}
-			}
 			res.FramesByType[k] += v
 		}
 		bytesSent += qs.BytesSent

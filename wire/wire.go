@@ -112,10 +112,7 @@ func Proto(m Message) string {
 // FrameProto returns the protocol that owns a frame's type, read from its
 // header ("" if short or unregistered).
 func FrameProto(frame []byte) string {
-	if len(frame) < HeaderLen {
-		return ""
-	}
-	if s, ok := lookup(Type(frame[1])<<8 | Type(frame[2])); ok {
+	if s, ok := frameSpec(frame); ok {
 		return s.proto
 	}
 	return ""
@@ -124,13 +121,18 @@ func FrameProto(frame []byte) string {
 // FrameName returns the registered name of a frame's type, read from its
 // header ("" if short or unregistered).
 func FrameName(frame []byte) string {
-	if len(frame) < HeaderLen {
-		return ""
-	}
-	if s, ok := lookup(Type(frame[1])<<8 | Type(frame[2])); ok {
+	if s, ok := frameSpec(frame); ok {
 		return s.name
 	}
 	return ""
+}
+
+// frameSpec looks up the type a frame's header names.
+func frameSpec(frame []byte) (*spec, bool) {
+	if len(frame) < HeaderLen {
+		return nil, false
+	}
+	return lookup(Type(frame[1])<<8 | Type(frame[2]))
 }
 
 // MaxSize returns the size bound of type t (0 if unregistered).
