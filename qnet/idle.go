@@ -21,8 +21,9 @@ func (n *Node) sweepPeriod() time.Duration {
 // it schedules the next sweep. It runs on the event loop, behind the node's
 // one runtime timer, in place of a timer per sender.
 func (n *Node) sweepPeers() {
-	n.retireIdle(time.Now())
-	n.addTimer(&timer{due: time.Now().Add(n.sweepPeriod()), f: n.sweepPeers})
+	now := time.Now()
+	n.retireIdle(now)
+	n.addTimer(&timer{due: now.Add(n.sweepPeriod()), f: n.sweepPeers})
 }
 
 // retireIdle forgets the peers idle at now (see sweepPeers) and returns

@@ -42,9 +42,9 @@ type peer struct {
 	// written was queued (zero: none); guarded by Node.mu.
 	writing time.Time
 	// active is when the newest frame the sender last took was queued
-	// (or when the peer was made);
-	// retired is set when the idle sweep has forgotten the peer, for its
-	// sender to stop at its next wake-up. Guarded by Node.mu.
+	// (or when the peer was made); retired is set when the idle sweep
+	// has forgotten the peer, for its sender to stop at its next
+	// wake-up. Guarded by Node.mu.
 	active  time.Time
 	retired bool
 

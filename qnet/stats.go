@@ -116,9 +116,10 @@ type counters struct {
 	byType  map[string]uint64     // frames sent by message type
 }
 
-// addProto counts a frame's bytes under its protocol.
+// addProto counts a frame's bytes under its protocol, and a frame sent
+// under its message type.
 func (c *counters) addProto(frame []byte, received bool) {
-	p := wire.FrameProto(frame)
+	name, p := wire.FrameKind(frame)
 	c.protoMu.Lock()
 	if c.byProto == nil {
 		c.byProto = map[string]*[2]uint64{}
@@ -135,7 +136,7 @@ func (c *counters) addProto(frame []byte, received bool) {
 		if c.byType == nil {
 			c.byType = map[string]uint64{}
 		}
-		c.byType[wire.FrameName(frame)]++
+		c.byType[name]++
 	}
 	c.protoMu.Unlock()
 }

@@ -109,30 +109,17 @@ func Proto(m Message) string {
 	return ""
 }
 
-// FrameProto returns the protocol that owns a frame's type, read from its
-// header ("" if short or unregistered).
-func FrameProto(frame []byte) string {
-	if s, ok := frameSpec(frame); ok {
-		return s.proto
-	}
-	return ""
-}
-
-// FrameName returns the registered name of a frame's type, read from its
-// header ("" if short or unregistered).
-func FrameName(frame []byte) string {
-	if s, ok := frameSpec(frame); ok {
-		return s.name
-	}
-	return ""
-}
-
-// frameSpec looks up the type a frame's header names.
-func frameSpec(frame []byte) (*spec, bool) {
+// FrameKind returns the registered name of a frame's type and the
+// protocol that owns it, read from its header (both "" if the frame is
+// short or its type unregistered).
+func FrameKind(frame []byte) (name, proto string) {
 	if len(frame) < HeaderLen {
-		return nil, false
+		return "", ""
 	}
-	return lookup(Type(frame[1])<<8 | Type(frame[2]))
+	if s, ok := lookup(Type(frame[1])<<8 | Type(frame[2])); ok {
+		return s.name, s.proto
+	}
+	return "", ""
 }
 
 // MaxSize returns the size bound of type t (0 if unregistered).

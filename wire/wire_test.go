@@ -178,13 +178,14 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := wire.FrameName(frame); got != "test.small" {
-		t.Errorf("FrameName = %q", got)
+	name, proto := wire.FrameKind(frame)
+	if name != "test.small" {
+		t.Errorf("FrameKind name = %q", name)
 	}
-	if got := wire.FrameProto(frame); got != "test" {
-		t.Errorf("FrameProto = %q", got)
+	if proto != "test" {
+		t.Errorf("FrameKind proto = %q", proto)
 	}
-	if wire.FrameName(frame[:2]) != "" || wire.FrameProto(frame[:2]) != "" {
+	if name, proto := wire.FrameKind(frame[:2]); name != "" || proto != "" {
 		t.Error("a short frame has a type name or protocol")
 	}
 	m, ok := wire.New(typeValid)
